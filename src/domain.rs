@@ -1,0 +1,20 @@
+//! The operation lifecycle, independent of any protocol or database.
+//!
+//! Owns: operation names, the states an operation moves through and the rules
+//! for each transition (cancel, complete, update, grace expiry, retention),
+//! the list filter language and the protocol-free error kinds.
+//! Must not import tokio, tonic, prost, http or sqlx: the service layer feeds
+//! it values and the stores persist what it returns.
+
+mod error;
+pub mod filter;
+mod name;
+mod operation;
+mod payload;
+
+pub use error::ErrorKind;
+pub use name::{LocationScope, NameError, OperationId, OperationName, ParentName, RequestId};
+pub use operation::{
+    CancelDecision, CancelState, NewOperation, Operation, Outcome, TransitionError,
+};
+pub use payload::{ErrorStatus, Payload};

@@ -1,0 +1,1 @@
+//! Placeholder: the filter language lands in its own change.
