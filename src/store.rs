@@ -1,0 +1,119 @@
+//! Persistence of operations behind one trait, with an embedded SQLite
+//! backend (the default) and, later, PostgreSQL for several replicas.
+//!
+//! Owns: schemas, migrations, transactions, translating backend errors into
+//! `StoreError`. Must not import tonic, http, auth or service: the store keeps
+//! what the domain decides and never decides anything itself, except the one
+//! thing only it can: compare-and-swap on an operation's version, which makes
+//! "first writer wins" hold across tasks and replicas.
+
+pub mod sqlite;
+
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+
+use crate::domain::{ErrorKind, Operation, OperationName, RequestId};
+
+/// A failure of the storage backend. No backend type crosses this boundary.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    #[error("a stored operation could not be read: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Backend(String),
+    #[error("the store is shut down")]
+    Closed,
+}
+
+impl StoreError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            StoreError::Unavailable(_) | StoreError::Closed => ErrorKind::Unavailable,
+            StoreError::Corrupt(_) | StoreError::Backend(_) => ErrorKind::Internal,
+        }
+    }
+}
+
+/// The result of inserting a new operation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Inserted {
+    Created(Operation),
+    /// An operation with the same name, or the same `(parent, request_id)`,
+    /// exists; it is returned so the caller can decide about idempotency.
+    Conflict(Operation),
+}
+
+/// The result of a compare-and-swap write.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Swapped {
+    Written(Operation),
+    /// Someone else changed the operation first; here is its current state,
+    /// or `None` if it was deleted.
+    Stale(Option<Operation>),
+}
+
+/// Where a List page starts: after this (create_time, name) in list order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListCursor {
+    pub create_time: SystemTime,
+    pub name: String,
+}
+
+/// One batch of a List scan, in list order: newest `create_time` first, then
+/// `name` ascending. Expired operations are never returned.
+#[derive(Clone, Debug)]
+pub struct ListQuery {
+    pub project: String,
+    /// `None` lists every location of the project.
+    pub location: Option<String>,
+    pub after: Option<ListCursor>,
+    pub limit: u32,
+    pub now: SystemTime,
+}
+
+#[async_trait]
+pub trait OperationStore: Send + Sync + 'static {
+    /// Inserts `op` (version 1) unless its name, or its parent and
+    /// `request_id`, is taken.
+    async fn insert(&self, op: &Operation) -> Result<Inserted, StoreError>;
+
+    /// The stored operation, expired or not; the caller applies retention.
+    async fn get(&self, name: &OperationName) -> Result<Option<Operation>, StoreError>;
+
+    /// Writes `next` if the stored version is still `next.version - 1`.
+    async fn swap(&self, next: &Operation) -> Result<Swapped, StoreError>;
+
+    /// Forgets the operation. False when there was none.
+    async fn delete(&self, name: &OperationName) -> Result<bool, StoreError>;
+
+    /// One batch of a List scan.
+    async fn list(&self, query: &ListQuery) -> Result<Vec<Operation>, StoreError>;
+
+    /// Running operations whose cancel grace ended at or before `now`.
+    async fn due_cancellations(
+        &self,
+        now: SystemTime,
+        limit: u32,
+    ) -> Result<Vec<Operation>, StoreError>;
+
+    /// The earliest pending cancel deadline, so one timer can sleep until it.
+    async fn next_cancel_deadline(&self) -> Result<Option<SystemTime>, StoreError>;
+
+    /// Deletes up to `limit` operations whose retention ended; returns how many.
+    async fn purge_expired(&self, now: SystemTime, limit: u32) -> Result<u64, StoreError>;
+
+    /// The secret that authenticates page tokens, created on first use and
+    /// shared by every server on the same database.
+    async fn page_token_key(&self) -> Result<[u8; 32], StoreError>;
+
+    /// Finishes pending writes and closes connections.
+    async fn close(&self);
+}
+
+/// True when a create carrying `request_id` is a retry of `existing`.
+pub fn same_request(existing: &Operation, request_id: Option<&RequestId>) -> bool {
+    request_id.is_some() && existing.request_id.as_ref() == request_id
+}

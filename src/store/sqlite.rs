@@ -1,0 +1,1 @@
+//! SQLite backend: lands in its own change.
