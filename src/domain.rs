@@ -6,12 +6,14 @@
 //! Must not import tokio, tonic, prost, http or sqlx: the service layer feeds
 //! it values and the stores persist what it returns.
 
+mod duration;
 mod error;
 pub mod filter;
 mod name;
 mod operation;
 mod payload;
 
+pub use duration::{DurationError, duration_from_parts, parse_duration};
 pub use error::ErrorKind;
 pub use name::{LocationScope, NameError, OperationId, OperationName, ParentName, RequestId};
 pub use operation::{

@@ -1,3 +1,9 @@
+pub mod cli;
+pub mod config;
 pub mod domain;
+pub mod grpc;
 pub mod pb;
+pub mod registry;
+pub mod server;
+pub mod service;
 pub mod store;

@@ -1,0 +1,166 @@
+//! The flags of `longrun serve` (SPEC §5), each also read from
+//! `LONGRUN_<NAME>`; flags win over the environment, the environment over
+//! the defaults. Validated here into the typed `ServerConfig`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::domain::parse_duration;
+use crate::server::{Limits, ServerConfig};
+use crate::service::ServiceSettings;
+
+#[derive(Args, Clone, Debug)]
+pub struct ServeArgs {
+    /// Public address: gRPC (and, later, gRPC-Web and REST) on one port.
+    #[arg(long, env = "LONGRUN_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Control API address for producers and workers. Keep it private.
+    #[arg(long, env = "LONGRUN_CONTROL_LISTEN", default_value = "127.0.0.1:8081")]
+    pub control_listen: SocketAddr,
+
+    /// sqlite://FILE (created if missing), sqlite::memory:
+    #[arg(long, env = "LONGRUN_DATABASE", default_value = "sqlite://longrun.db")]
+    pub database: String,
+
+    /// Extra FileDescriptorSet files whose types may appear in metadata and
+    /// responses (repeatable; comma-separated in the environment).
+    #[arg(
+        long = "descriptor-set",
+        env = "LONGRUN_DESCRIPTOR_SET",
+        value_delimiter = ','
+    )]
+    pub descriptor_sets: Vec<PathBuf>,
+
+    /// How long a cancel waits for the worker before it ends the operation,
+    /// for operations created without their own cancel_grace.
+    #[arg(long, env = "LONGRUN_CANCEL_GRACE", default_value = "30s", value_parser = duration)]
+    pub cancel_grace: Duration,
+
+    /// The longest a WaitOperation blocks.
+    #[arg(long, env = "LONGRUN_WAIT_CAP", default_value = "60s", value_parser = duration)]
+    pub wait_cap: Duration,
+
+    /// How long done operations are kept.
+    #[arg(long, env = "LONGRUN_RETENTION", default_value = "30d", value_parser = duration)]
+    pub retention: Duration,
+
+    /// Answer CancelOperation with UNIMPLEMENTED.
+    #[arg(long, env = "LONGRUN_DISABLE_CANCEL")]
+    pub disable_cancel: bool,
+
+    /// The service name: the `domain` of every error's ErrorInfo.
+    #[arg(
+        long,
+        env = "LONGRUN_SERVICE_NAME",
+        default_value = "cloudaicompanion.googleapis.com"
+    )]
+    pub service_name: String,
+
+    /// Largest request or response message, in bytes.
+    #[arg(long, env = "LONGRUN_MAX_MESSAGE_BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_message_bytes: usize,
+
+    /// Concurrent streams (calls) per HTTP/2 connection.
+    #[arg(long, env = "LONGRUN_MAX_CONCURRENT_STREAMS", default_value_t = 200)]
+    pub max_concurrent_streams: u32,
+
+    /// Log format: text or json.
+    #[arg(long, env = "LONGRUN_LOG_FORMAT", default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+fn duration(text: &str) -> Result<Duration, String> {
+    parse_duration(text).map_err(|e| e.to_string())
+}
+
+impl ServeArgs {
+    pub fn into_config(self) -> ServerConfig {
+        ServerConfig {
+            listen: self.listen,
+            control_listen: self.control_listen,
+            database: self.database,
+            descriptor_sets: self.descriptor_sets,
+            service: ServiceSettings {
+                cancel_enabled: !self.disable_cancel,
+                default_cancel_grace: self.cancel_grace,
+                wait_cap: self.wait_cap,
+                retention: self.retention,
+            },
+            service_name: self.service_name,
+            limits: Limits {
+                max_message_bytes: self.max_message_bytes,
+                max_concurrent_streams: self.max_concurrent_streams,
+                ..Limits::default()
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Harness {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    #[test]
+    fn defaults_match_the_spec() {
+        let config = Harness::try_parse_from(["longrun"])
+            .expect("parses")
+            .serve
+            .into_config();
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.control_listen.to_string(), "127.0.0.1:8081");
+        assert_eq!(config.database, "sqlite://longrun.db");
+        assert_eq!(config.service.default_cancel_grace, Duration::from_secs(30));
+        assert_eq!(config.service.wait_cap, Duration::from_secs(60));
+        assert_eq!(config.service.retention, Duration::from_secs(30 * 86_400));
+        assert!(config.service.cancel_enabled);
+    }
+
+    #[test]
+    fn flags_parse_durations_with_units() {
+        let config = Harness::try_parse_from([
+            "longrun",
+            "--cancel-grace",
+            "1.5s",
+            "--wait-cap",
+            "2m",
+            "--retention",
+            "7d",
+            "--disable-cancel",
+        ])
+        .expect("parses")
+        .serve
+        .into_config();
+        assert_eq!(
+            config.service.default_cancel_grace,
+            Duration::from_millis(1500)
+        );
+        assert_eq!(config.service.wait_cap, Duration::from_secs(120));
+        assert_eq!(config.service.retention, Duration::from_secs(7 * 86_400));
+        assert!(!config.service.cancel_enabled);
+    }
+
+    #[test]
+    fn bad_duration_is_a_clear_error() {
+        let err = Harness::try_parse_from(["longrun", "--wait-cap", "soon"])
+            .err()
+            .expect("rejected");
+        assert!(err.to_string().contains("not a duration"), "{err}");
+    }
+}

@@ -1,0 +1,17 @@
+//! Thin gRPC adapters: the generated service traits, implemented by
+//! unwrapping the request, calling the use case and converting the answer.
+//!
+//! Owns: pb <-> domain conversion, the one ErrorKind -> `tonic::Code` table,
+//! `ErrorInfo` details, and the edge fixes for tonic defaults (grpc-timeout,
+//! oversized messages). Must not import store or transcode.
+
+mod control;
+mod convert;
+mod deadline;
+pub mod edge;
+mod operations;
+mod status;
+
+pub use control::ControlGrpc;
+pub use operations::OperationsGrpc;
+pub use status::{code_for, error_status};

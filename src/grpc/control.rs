@@ -1,0 +1,122 @@
+use std::sync::Arc;
+
+use futures::StreamExt;
+use tonic::{Request, Response, Status};
+
+use super::convert::{any_to_payload, duration_from_pb, operation_to_pb, status_from_pb};
+use super::status::error_status;
+use crate::domain::Outcome;
+use crate::pb::control as ctl;
+use crate::pb::longrunning as lro;
+use crate::service::{Core, CreateRequest, ServiceError};
+
+#[derive(Clone)]
+pub struct ControlGrpc {
+    core: Core,
+    domain: Arc<str>,
+}
+
+impl ControlGrpc {
+    pub fn new(core: Core, domain: &str) -> Self {
+        Self {
+            core,
+            domain: Arc::from(domain),
+        }
+    }
+
+    fn fail(&self, err: &ServiceError) -> Status {
+        error_status(err, &self.domain)
+    }
+}
+
+type WatchResponseStream =
+    std::pin::Pin<Box<dyn futures::Stream<Item = Result<ctl::OperationEvent, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl ctl::operations_control_server::OperationsControl for ControlGrpc {
+    async fn create_operation(
+        &self,
+        request: Request<ctl::CreateOperationRequest>,
+    ) -> Result<Response<lro::Operation>, Status> {
+        let request = request.into_inner();
+        let cancel_grace = request
+            .cancel_grace
+            .as_ref()
+            .map(duration_from_pb)
+            .transpose()
+            .map_err(|source| {
+                self.fail(&ServiceError::InvalidDuration {
+                    field: "cancel_grace",
+                    source,
+                })
+            })?;
+        let op = self
+            .core
+            .create_operation(CreateRequest {
+                parent: request.parent,
+                operation_id: request.operation_id,
+                metadata: request.metadata.map(any_to_payload),
+                request_id: request.request_id,
+                cancel_grace,
+            })
+            .await
+            .map_err(|e| self.fail(&e))?;
+        Ok(Response::new(operation_to_pb(&op)))
+    }
+
+    async fn update_operation(
+        &self,
+        request: Request<ctl::UpdateOperationRequest>,
+    ) -> Result<Response<lro::Operation>, Status> {
+        let request = request.into_inner();
+        let op = self
+            .core
+            .update_operation(&request.name, request.metadata.map(any_to_payload))
+            .await
+            .map_err(|e| self.fail(&e))?;
+        Ok(Response::new(operation_to_pb(&op)))
+    }
+
+    async fn complete_operation(
+        &self,
+        request: Request<ctl::CompleteOperationRequest>,
+    ) -> Result<Response<lro::Operation>, Status> {
+        let request = request.into_inner();
+        let outcome = request.result.map(|result| match result {
+            ctl::complete_operation_request::Result::Response(any) => {
+                Outcome::Response(any_to_payload(any))
+            }
+            ctl::complete_operation_request::Result::Error(status) => {
+                Outcome::Error(status_from_pb(status))
+            }
+        });
+        let op = self
+            .core
+            .complete_operation(&request.name, outcome)
+            .await
+            .map_err(|e| self.fail(&e))?;
+        Ok(Response::new(operation_to_pb(&op)))
+    }
+
+    type WatchOperationStream = WatchResponseStream;
+
+    async fn watch_operation(
+        &self,
+        request: Request<ctl::WatchOperationRequest>,
+    ) -> Result<Response<Self::WatchOperationStream>, Status> {
+        let events = self
+            .core
+            .watch_operation(&request.get_ref().name)
+            .await
+            .map_err(|e| self.fail(&e))?;
+        let domain = Arc::clone(&self.domain);
+        let stream = events.map(move |event| match event {
+            Ok(event) => Ok(ctl::OperationEvent {
+                operation: Some(operation_to_pb(&event.operation)),
+                cancel_requested: event.cancel_requested,
+            }),
+            Err(err) => Err(error_status(&err, &domain)),
+        });
+        Ok(Response::new(Box::pin(stream)))
+    }
+}

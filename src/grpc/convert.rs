@@ -1,0 +1,90 @@
+//! pb <-> domain conversion. Wire types are always written with their path.
+
+use std::time::Duration;
+
+use crate::domain::{DurationError, ErrorStatus, Operation, Outcome, Payload, duration_from_parts};
+use crate::pb;
+
+pub fn operation_to_pb(op: &Operation) -> pb::longrunning::Operation {
+    pb::longrunning::Operation {
+        name: op.name.as_str().to_owned(),
+        metadata: op.metadata.as_ref().map(payload_to_any),
+        done: op.is_done(),
+        result: op.outcome.as_ref().map(|outcome| match outcome {
+            Outcome::Response(payload) => {
+                pb::longrunning::operation::Result::Response(payload_to_any(payload))
+            }
+            Outcome::Error(status) => {
+                pb::longrunning::operation::Result::Error(status_to_pb(status))
+            }
+        }),
+    }
+}
+
+pub fn payload_to_any(payload: &Payload) -> prost_types::Any {
+    prost_types::Any {
+        type_url: payload.type_url.clone(),
+        value: payload.value.clone(),
+    }
+}
+
+pub fn any_to_payload(any: prost_types::Any) -> Payload {
+    Payload {
+        type_url: any.type_url,
+        value: any.value,
+    }
+}
+
+pub fn status_to_pb(status: &ErrorStatus) -> pb::rpc::Status {
+    pb::rpc::Status {
+        code: status.code,
+        message: status.message.clone(),
+        details: status.details.iter().map(payload_to_any).collect(),
+    }
+}
+
+pub fn status_from_pb(status: pb::rpc::Status) -> ErrorStatus {
+    ErrorStatus {
+        code: status.code,
+        message: status.message,
+        details: status.details.into_iter().map(any_to_payload).collect(),
+    }
+}
+
+pub fn duration_from_pb(duration: &prost_types::Duration) -> Result<Duration, DurationError> {
+    duration_from_parts(duration.seconds, duration.nanos)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{NewOperation, OperationName};
+    use std::time::SystemTime;
+
+    #[test]
+    fn done_operation_converts_with_exactly_one_result() {
+        let name = OperationName::parse("projects/p/locations/l/operations/x").expect("name");
+        let op = Operation::create(
+            NewOperation {
+                name,
+                metadata: None,
+                request_id: None,
+                cancel_grace: Duration::ZERO,
+            },
+            SystemTime::UNIX_EPOCH,
+        )
+        .complete(
+            Outcome::Error(ErrorStatus::cancelled("stop")),
+            SystemTime::UNIX_EPOCH,
+            Duration::from_secs(1),
+        )
+        .expect("running");
+        let wire = operation_to_pb(&op);
+        assert!(wire.done);
+        let Some(pb::longrunning::operation::Result::Error(status)) = wire.result else {
+            panic!("expected an error result");
+        };
+        assert_eq!(status.code, 1);
+        assert_eq!(status.message, "stop");
+    }
+}

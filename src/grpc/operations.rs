@@ -1,0 +1,122 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use tonic::{Request, Response, Status};
+
+use super::convert::{duration_from_pb, operation_to_pb};
+use super::edge::RequestDeadline;
+use super::status::error_status;
+use crate::pb::longrunning as lro;
+use crate::service::{Core, ListRequest, ServiceError};
+
+/// Wait returns this much before the caller's deadline, so the latest state
+/// reaches the caller before its own timer fires (SPEC §1: never
+/// DEADLINE_EXCEEDED). A tenth of the time left, at most this.
+const WAIT_DEADLINE_MARGIN: Duration = Duration::from_millis(100);
+
+#[derive(Clone)]
+pub struct OperationsGrpc {
+    core: Core,
+    domain: Arc<str>,
+}
+
+impl OperationsGrpc {
+    pub fn new(core: Core, domain: &str) -> Self {
+        Self {
+            core,
+            domain: Arc::from(domain),
+        }
+    }
+
+    fn fail(&self, err: &ServiceError) -> Status {
+        error_status(err, &self.domain)
+    }
+}
+
+#[tonic::async_trait]
+impl lro::operations_server::Operations for OperationsGrpc {
+    async fn list_operations(
+        &self,
+        request: Request<lro::ListOperationsRequest>,
+    ) -> Result<Response<lro::ListOperationsResponse>, Status> {
+        let request = request.into_inner();
+        let page = self
+            .core
+            .list_operations(&ListRequest {
+                name: request.name,
+                filter: request.filter,
+                page_size: request.page_size,
+                page_token: request.page_token,
+                return_partial_success: request.return_partial_success,
+            })
+            .await
+            .map_err(|e| self.fail(&e))?;
+        Ok(Response::new(lro::ListOperationsResponse {
+            operations: page.operations.iter().map(operation_to_pb).collect(),
+            next_page_token: page.next_page_token,
+            unreachable: page.unreachable,
+        }))
+    }
+
+    async fn get_operation(
+        &self,
+        request: Request<lro::GetOperationRequest>,
+    ) -> Result<Response<lro::Operation>, Status> {
+        let op = self
+            .core
+            .get_operation(&request.get_ref().name)
+            .await
+            .map_err(|e| self.fail(&e))?;
+        Ok(Response::new(operation_to_pb(&op)))
+    }
+
+    async fn delete_operation(
+        &self,
+        request: Request<lro::DeleteOperationRequest>,
+    ) -> Result<Response<()>, Status> {
+        self.core
+            .delete_operation(&request.get_ref().name)
+            .await
+            .map_err(|e| self.fail(&e))?;
+        Ok(Response::new(()))
+    }
+
+    async fn cancel_operation(
+        &self,
+        request: Request<lro::CancelOperationRequest>,
+    ) -> Result<Response<()>, Status> {
+        self.core
+            .cancel_operation(&request.get_ref().name)
+            .await
+            .map_err(|e| self.fail(&e))?;
+        Ok(Response::new(()))
+    }
+
+    async fn wait_operation(
+        &self,
+        request: Request<lro::WaitOperationRequest>,
+    ) -> Result<Response<lro::Operation>, Status> {
+        let deadline = request.extensions().get::<RequestDeadline>().map(|d| {
+            let left = d.0.saturating_duration_since(tokio::time::Instant::now());
+            d.0 - (left / 10).min(WAIT_DEADLINE_MARGIN)
+        });
+        let request = request.into_inner();
+        let timeout = request
+            .timeout
+            .as_ref()
+            .map(duration_from_pb)
+            .transpose()
+            .map_err(|source| {
+                self.fail(&ServiceError::InvalidDuration {
+                    field: "timeout",
+                    source,
+                })
+            })?;
+        let op = self
+            .core
+            .wait_operation(&request.name, timeout, deadline)
+            .await
+            .map_err(|e| self.fail(&e))?;
+        Ok(Response::new(operation_to_pb(&op)))
+    }
+}

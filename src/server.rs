@@ -1,0 +1,349 @@
+//! The composition root: the only place where concrete types meet. Opens the
+//! store, builds the use cases, mounts the gRPC services on two listeners
+//! (public and control) and runs them until shutdown, then drains.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tonic::service::Routes;
+
+use crate::grpc::edge::GrpcEdgeLayer;
+use crate::grpc::{ControlGrpc, OperationsGrpc};
+use crate::pb;
+use crate::registry::{RegistryError, TypeRegistry};
+use crate::service::{BackgroundTasks, Core, ServiceError, ServiceSettings, SystemClock};
+use crate::store::{OperationStore, SqliteStore, StoreError};
+
+/// Bounds on what one client can make the server hold (HARDENING.md).
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub max_message_bytes: usize,
+    pub max_concurrent_streams: u32,
+    pub max_local_error_resets: usize,
+    pub max_pending_accept_resets: usize,
+    pub max_header_list_bytes: u32,
+    pub header_read_timeout: Duration,
+    /// How long shutdown waits for in-flight calls.
+    pub drain_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_message_bytes: 4 * 1024 * 1024,
+            max_concurrent_streams: 200,
+            max_local_error_resets: 1024,
+            max_pending_accept_resets: 20,
+            max_header_list_bytes: 16 * 1024,
+            header_read_timeout: Duration::from_secs(10),
+            drain_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    pub control_listen: SocketAddr,
+    pub database: String,
+    pub descriptor_sets: Vec<PathBuf>,
+    pub service: ServiceSettings,
+    /// The `ErrorInfo.domain` of every error.
+    pub service_name: String,
+    pub limits: Limits,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            control_listen: SocketAddr::from(([127, 0, 0, 1], 8081)),
+            database: "sqlite://longrun.db".into(),
+            descriptor_sets: Vec::new(),
+            service: ServiceSettings::default(),
+            service_name: "cloudaicompanion.googleapis.com".into(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("cannot open the database: {0}")]
+    Store(#[from] StoreError),
+    #[error("unsupported database URL {0:?}: use sqlite://FILE or sqlite::memory:")]
+    DatabaseUrl(String),
+    #[error("cannot read descriptor set {path}: {source}")]
+    DescriptorFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("descriptor set {path}: {source}")]
+    Descriptor {
+        path: PathBuf,
+        source: RegistryError,
+    },
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot start: {0}")]
+    Service(#[from] ServiceError),
+    #[error("cannot build the reflection service: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+}
+
+/// A server that is accepting calls.
+pub struct RunningServer {
+    pub public_addr: SocketAddr,
+    pub control_addr: SocketAddr,
+    core: Core,
+    stop: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// The use cases, for embedding (e.g. running workers in-process).
+    pub fn core(&self) -> &Core {
+        &self.core
+    }
+
+    /// Drains: open Waits return the latest state, Watches end, in-flight
+    /// calls finish, the store flushes. Returns when all of it is done.
+    pub async fn shutdown(self) {
+        self.stop.cancel();
+        let _ = self.task.await;
+    }
+
+    /// Completes when the server has stopped for any reason.
+    pub async fn stopped(&mut self) {
+        let _ = (&mut self.task).await;
+    }
+}
+
+pub async fn open_store(url: &str) -> Result<Arc<dyn OperationStore>, ServerError> {
+    if url.starts_with("sqlite:") {
+        return Ok(Arc::new(SqliteStore::open(url).await?));
+    }
+    Err(ServerError::DatabaseUrl(url.to_owned()))
+}
+
+pub fn load_registry(paths: &[PathBuf]) -> Result<TypeRegistry, ServerError> {
+    let mut registry = TypeRegistry::builtin()?;
+    for path in paths {
+        let bytes = std::fs::read(path).map_err(|source| ServerError::DescriptorFile {
+            path: path.clone(),
+            source,
+        })?;
+        registry
+            .add_descriptor_set(&bytes)
+            .map_err(|source| ServerError::Descriptor {
+                path: path.clone(),
+                source,
+            })?;
+    }
+    Ok(registry)
+}
+
+/// Opens everything and starts serving; returns once both listeners accept.
+pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
+    let registry = load_registry(&config.descriptor_sets)?;
+    let store = open_store(&config.database).await?;
+    let core = Core::new(
+        store,
+        registry,
+        config.service.clone(),
+        Arc::new(SystemClock),
+    )
+    .await?;
+    let public = bind(config.listen).await?;
+    let control = bind(config.control_listen).await?;
+    let public_addr = local_addr(&public, config.listen)?;
+    let control_addr = local_addr(&control, config.control_listen)?;
+
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health
+        .set_serving::<pb::longrunning::operations_server::OperationsServer<OperationsGrpc>>()
+        .await;
+    health
+        .set_serving::<pb::control::operations_control_server::OperationsControlServer<ControlGrpc>>()
+        .await;
+    let public_routes = public_routes(&core, &config, health_service.clone())?;
+    let control_routes = control_routes(&core, &config, health_service);
+
+    let stop = CancellationToken::new();
+    let background = BackgroundTasks::spawn(&core);
+    let limits = config.limits.clone();
+    let edge = GrpcEdgeLayer::new(&config.service_name);
+    let task_core = core.clone();
+    let task_stop = stop.clone();
+    let task = tokio::spawn(async move {
+        let public_task = tokio::spawn(serve(
+            public,
+            public_routes,
+            edge.clone(),
+            limits.clone(),
+            task_stop.clone(),
+        ));
+        let control_task = tokio::spawn(serve(
+            control,
+            control_routes,
+            edge,
+            limits,
+            task_stop.clone(),
+        ));
+        task_stop.cancelled().await;
+        tracing::info!("shutting down: draining calls");
+        health.set_not_serving::<pb::longrunning::operations_server::OperationsServer<OperationsGrpc>>().await;
+        task_core.begin_shutdown();
+        let _ = public_task.await;
+        let _ = control_task.await;
+        background.join().await;
+        task_core.close_store().await;
+        tracing::info!("shut down");
+    });
+    tracing::info!(%public_addr, %control_addr, database = %config.database, "longrun serving");
+    Ok(RunningServer {
+        public_addr,
+        control_addr,
+        core,
+        stop,
+        task,
+    })
+}
+
+fn public_routes(
+    core: &Core,
+    config: &ServerConfig,
+    health: tonic_health::pb::health_server::HealthServer<
+        impl tonic_health::pb::health_server::Health,
+    >,
+) -> Result<Routes, ServerError> {
+    let max = config.limits.max_message_bytes;
+    let operations = pb::longrunning::operations_server::OperationsServer::new(
+        OperationsGrpc::new(core.clone(), &config.service_name),
+    )
+    .max_decoding_message_size(max)
+    .max_encoding_message_size(max);
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()?;
+    Ok(Routes::new(operations)
+        .add_service(health)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha))
+}
+
+fn control_routes(
+    core: &Core,
+    config: &ServerConfig,
+    health: tonic_health::pb::health_server::HealthServer<
+        impl tonic_health::pb::health_server::Health,
+    >,
+) -> Routes {
+    let max = config.limits.max_message_bytes;
+    let control = pb::control::operations_control_server::OperationsControlServer::new(
+        ControlGrpc::new(core.clone(), &config.service_name),
+    )
+    .max_decoding_message_size(max)
+    .max_encoding_message_size(max);
+    // Workers poll and wait too, so the control listener also serves the
+    // public methods; the public listener never serves the control ones.
+    let operations = pb::longrunning::operations_server::OperationsServer::new(
+        OperationsGrpc::new(core.clone(), &config.service_name),
+    )
+    .max_decoding_message_size(max);
+    Routes::new(control)
+        .add_service(operations)
+        .add_service(health)
+}
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener, ServerError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServerError::Bind { addr, source })
+}
+
+fn local_addr(listener: &TcpListener, addr: SocketAddr) -> Result<SocketAddr, ServerError> {
+    listener
+        .local_addr()
+        .map_err(|source| ServerError::Bind { addr, source })
+}
+
+/// Accepts connections until `stop`, serving HTTP/1.1 and h2c on one port
+/// with the limits tonic leaves open, then drains the open connections.
+async fn serve(
+    listener: TcpListener,
+    routes: Routes,
+    edge: GrpcEdgeLayer,
+    limits: Limits,
+    stop: CancellationToken,
+) {
+    let service = tower::ServiceBuilder::new().layer(edge).service(routes);
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(limits.max_concurrent_streams)
+        .max_local_error_reset_streams(limits.max_local_error_resets)
+        .max_pending_accept_reset_streams(limits.max_pending_accept_resets)
+        .max_header_list_size(limits.max_header_list_bytes)
+        .keep_alive_interval(Some(Duration::from_secs(30)));
+    let graceful = GracefulShutdown::new();
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = stop.cancelled() => break,
+        };
+        let (stream, _peer) = match accepted {
+            Ok(conn) => conn,
+            Err(err) => {
+                // Out of file descriptors and the like: back off, keep serving.
+                tracing::warn!(error = %err, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let connection = builder
+            .serve_connection_with_upgrades(
+                TokioIo::new(stream),
+                TowerToHyperService::new(service.clone()),
+            )
+            .into_owned();
+        let watched = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(err) = watched.await {
+                tracing::debug!(error = %err, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(limits.drain_timeout, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("drain timeout: closing the remaining connections");
+    }
+}

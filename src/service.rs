@@ -1,0 +1,195 @@
+//! The use cases: the public Operations methods and the control API for
+//! producers and workers, plus the background work they need (cancel grace
+//! timers, retention).
+//!
+//! Owns: validation order, the compare-and-swap retry loop around every
+//! transition, waking Waits and Watches. Must not import tonic, http, sqlx or
+//! a concrete store: it sees `dyn OperationStore` and plain domain values.
+
+mod background;
+mod control;
+mod error;
+mod filter_fields;
+mod metadata;
+mod notify;
+mod operations;
+mod page_token;
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::domain::{Operation, OperationName};
+use crate::registry::TypeRegistry;
+use crate::store::{OperationStore, Swapped};
+
+pub use background::BackgroundTasks;
+pub use control::{CreateRequest, WatchEvent, WatchStream};
+pub use error::ServiceError;
+pub use metadata::MetadataKeeper;
+pub use notify::{Change, Notifier};
+pub use operations::{ListPage, ListRequest};
+use page_token::PageTokens;
+
+/// Behaviour a server operator chooses (SPEC §5 flags).
+#[derive(Clone, Debug)]
+pub struct ServiceSettings {
+    pub cancel_enabled: bool,
+    /// Grace for operations created without one.
+    pub default_cancel_grace: Duration,
+    /// The longest a WaitOperation blocks.
+    pub wait_cap: Duration,
+    /// How long a done operation is kept.
+    pub retention: Duration,
+}
+
+impl Default for ServiceSettings {
+    fn default() -> Self {
+        Self {
+            cancel_enabled: true,
+            default_cancel_grace: Duration::from_secs(30),
+            wait_cap: Duration::from_secs(60),
+            retention: Duration::from_secs(30 * 24 * 3600),
+        }
+    }
+}
+
+/// Wall-clock time, replaceable in tests.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> SystemTime;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+}
+
+/// Attempts at one compare-and-swap before the caller gets ABORTED. Conflicts
+/// need a concurrent writer each time, so a handful is plenty.
+const MAX_SWAP_ATTEMPTS: usize = 64;
+
+/// Everything the use cases share. Cheap to clone (`Arc` inside).
+#[derive(Clone)]
+pub struct Core {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn OperationStore>,
+    notifier: Arc<Notifier>,
+    clock: Arc<dyn Clock>,
+    settings: ServiceSettings,
+    metadata: MetadataKeeper,
+    tokens: PageTokens,
+    /// Wakes the grace timer when a new deadline is recorded.
+    grace_changed: Notify,
+    /// Cancelled when the server drains: Waits return, Watches end.
+    shutdown: CancellationToken,
+}
+
+impl Core {
+    pub async fn new(
+        store: Arc<dyn OperationStore>,
+        registry: TypeRegistry,
+        settings: ServiceSettings,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, ServiceError> {
+        let key = store.page_token_key().await?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                store,
+                notifier: Arc::new(Notifier::default()),
+                clock,
+                settings,
+                metadata: MetadataKeeper::new(registry),
+                tokens: PageTokens::new(key),
+                grace_changed: Notify::new(),
+                shutdown: CancellationToken::new(),
+            }),
+        })
+    }
+
+    pub fn settings(&self) -> &ServiceSettings {
+        &self.inner.settings
+    }
+
+    pub fn notifier(&self) -> &Arc<Notifier> {
+        &self.inner.notifier
+    }
+
+    pub fn registry(&self) -> &TypeRegistry {
+        self.inner.metadata.registry()
+    }
+
+    /// Starts draining: open Waits return the latest state, Watches end.
+    pub fn begin_shutdown(&self) {
+        self.inner.shutdown.cancel();
+    }
+
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.inner.shutdown.clone()
+    }
+
+    pub async fn close_store(&self) {
+        self.inner.store.close().await;
+    }
+
+    fn now(&self) -> SystemTime {
+        self.inner.clock.now()
+    }
+
+    fn store(&self) -> &dyn OperationStore {
+        self.inner.store.as_ref()
+    }
+
+    /// The operation as callers may see it: retention makes it disappear.
+    async fn load(&self, name: &OperationName) -> Result<Operation, ServiceError> {
+        match self.store().get(name).await? {
+            Some(op) if !op.is_expired(self.now()) => Ok(op),
+            Some(_) | None => Err(ServiceError::NotFound(name.to_string())),
+        }
+    }
+
+    /// Applies a transition with compare-and-swap, retrying on conflict:
+    /// `decide` sees the current state and returns the next one, or `None`
+    /// to leave it unchanged. Returns the state that is now stored.
+    async fn transition<F>(
+        &self,
+        name: &OperationName,
+        mut decide: F,
+    ) -> Result<Operation, ServiceError>
+    where
+        F: FnMut(&Operation, SystemTime) -> Result<Option<Operation>, ServiceError>,
+    {
+        let mut current = self.load(name).await?;
+        for _ in 0..MAX_SWAP_ATTEMPTS {
+            let Some(mut next) = decide(&current, self.now())? else {
+                return Ok(current);
+            };
+            self.inner.metadata.stamp(&mut next);
+            match self.store().swap(&next).await? {
+                Swapped::Written(written) => {
+                    self.announce(&written);
+                    return Ok(written);
+                }
+                Swapped::Stale(Some(latest)) if !latest.is_expired(self.now()) => current = latest,
+                Swapped::Stale(_) => return Err(ServiceError::NotFound(name.to_string())),
+            }
+        }
+        Err(ServiceError::Contended(name.to_string()))
+    }
+
+    fn announce(&self, op: &Operation) {
+        if op.pending_cancel_deadline().is_some() {
+            self.inner.grace_changed.notify_one();
+        }
+        self.inner
+            .notifier
+            .publish(&op.name, Change::Updated(Arc::new(op.clone())));
+    }
+}

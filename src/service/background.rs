@@ -1,0 +1,116 @@
+//! Work no request drives: ending operations whose cancel grace ran out, and
+//! forgetting done operations whose retention ran out. Deadlines live in the
+//! store, so they still fire after a restart.
+
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+
+use super::Core;
+
+/// How often the timer looks at the store even when nothing woke it. Keeps a
+/// deadline written by another process (or a lost wakeup) from being missed.
+const GRACE_BACKSTOP: Duration = Duration::from_secs(5);
+const GRACE_BATCH: u32 = 256;
+const RETENTION_INTERVAL: Duration = Duration::from_secs(60);
+const PURGE_BATCH: u32 = 1000;
+/// Wait this long after a store error before trying again.
+const ERROR_BACKOFF: Duration = Duration::from_secs(1);
+
+pub struct BackgroundTasks {
+    handles: Vec<JoinHandle<()>>,
+}
+
+impl BackgroundTasks {
+    pub fn spawn(core: &Core) -> Self {
+        let grace = tokio::spawn(run_grace_timer(core.clone()));
+        let retention = tokio::spawn(run_retention(core.clone()));
+        Self {
+            handles: vec![grace, retention],
+        }
+    }
+
+    /// Waits for the tasks to notice the shutdown token and stop.
+    pub async fn join(self) {
+        for handle in self.handles {
+            let _ = handle.await;
+        }
+    }
+}
+
+async fn run_grace_timer(core: Core) {
+    let shutdown = core.shutdown_token();
+    loop {
+        let delay = match expire_due_graces(&core).await {
+            Ok(delay) => delay,
+            Err(err) => {
+                tracing::warn!(error = %err, "cancel grace timer could not read the store");
+                ERROR_BACKOFF
+            }
+        };
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = core.inner.grace_changed.notified() => {}
+            () = shutdown.cancelled() => return,
+        }
+    }
+}
+
+/// Ends every operation whose grace is over; returns how long to sleep until
+/// the next deadline.
+async fn expire_due_graces(core: &Core) -> Result<Duration, super::ServiceError> {
+    let retention = core.inner.settings.retention;
+    loop {
+        let due = core
+            .store()
+            .due_cancellations(core.now(), GRACE_BATCH)
+            .await?;
+        let full_batch = due.len() == GRACE_BATCH as usize;
+        for op in due {
+            // A worker may finish between the read and the write: the
+            // transition re-checks, and the first writer wins.
+            let result = core
+                .transition(&op.name, |current, now| {
+                    Ok(current.expire_cancel_grace(now, retention))
+                })
+                .await;
+            if let Err(err) = result {
+                tracing::debug!(operation = %op.name, error = %err, "grace expiry skipped");
+            }
+        }
+        if !full_batch {
+            break;
+        }
+    }
+    let next = core.store().next_cancel_deadline().await?;
+    Ok(next.map_or(GRACE_BACKSTOP, |deadline| {
+        deadline
+            .duration_since(core.now())
+            .unwrap_or(Duration::ZERO)
+            .min(GRACE_BACKSTOP)
+    }))
+}
+
+async fn run_retention(core: Core) {
+    let shutdown = core.shutdown_token();
+    loop {
+        match core.store().purge_expired(core.now(), PURGE_BATCH).await {
+            // A full batch means more may be waiting: go again soon, but yield
+            // to writers between batches.
+            Ok(count) if count == u64::from(PURGE_BATCH) => {
+                tokio::task::yield_now().await;
+                continue;
+            }
+            Ok(count) => {
+                if count > 0 {
+                    tracing::info!(count, "expired operations purged");
+                }
+            }
+            Err(err) => tracing::warn!(error = %err, "retention purge failed"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(RETENTION_INTERVAL) => {}
+            () = shutdown.cancelled() => return,
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! The control API for producers and workers (SPEC §4): Create, Update,
+//! Complete and Watch.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::Stream;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+
+use super::{Change, Core, ServiceError};
+use crate::domain::{
+    NewOperation, Operation, OperationId, OperationName, Outcome, ParentName, Payload, RequestId,
+};
+use crate::store::{Inserted, same_request};
+
+#[derive(Clone, Debug, Default)]
+pub struct CreateRequest {
+    pub parent: String,
+    pub operation_id: String,
+    pub metadata: Option<Payload>,
+    pub request_id: String,
+    /// `None`: the server default. Negative values are refused by the caller's
+    /// conversion (`domain::duration_from_parts`).
+    pub cancel_grace: Option<Duration>,
+}
+
+/// One state of a watched operation.
+#[derive(Clone, Debug)]
+pub struct WatchEvent {
+    pub operation: Arc<Operation>,
+    pub cancel_requested: bool,
+}
+
+pub type WatchStream = Pin<Box<dyn Stream<Item = Result<WatchEvent, ServiceError>> + Send>>;
+
+/// Events a slow watcher may have queued before it counts as lagging.
+const WATCH_BUFFER: usize = 8;
+
+impl Core {
+    pub async fn create_operation(
+        &self,
+        request: CreateRequest,
+    ) -> Result<Operation, ServiceError> {
+        let parent = ParentName::parse(&request.parent)?;
+        let id = if request.operation_id.is_empty() {
+            OperationId::from_random(rand::random())
+        } else {
+            OperationId::client_chosen(&request.operation_id)?
+        };
+        let request_id = match request.request_id.as_str() {
+            "" => None,
+            text => Some(RequestId::parse(text)?),
+        };
+        let metadata = request
+            .metadata
+            .or_else(|| self.inner.metadata.default_metadata());
+        let new = NewOperation {
+            name: parent.operation(&id),
+            metadata,
+            request_id: request_id.clone(),
+            cancel_grace: request
+                .cancel_grace
+                .unwrap_or(self.inner.settings.default_cancel_grace),
+        };
+        let mut op = Operation::create(new, self.now());
+        self.inner.metadata.stamp(&mut op);
+        match self.store().insert(&op).await? {
+            Inserted::Created(created) => Ok(created),
+            Inserted::Conflict(existing) if same_request(&existing, request_id.as_ref()) => {
+                Ok(existing)
+            }
+            Inserted::Conflict(existing) => {
+                Err(ServiceError::AlreadyExists(existing.name.to_string()))
+            }
+        }
+    }
+
+    pub async fn update_operation(
+        &self,
+        name: &str,
+        metadata: Option<Payload>,
+    ) -> Result<Operation, ServiceError> {
+        let name = OperationName::parse(name)?;
+        self.transition(&name, |op, now| {
+            op.update_metadata(metadata.clone(), now)
+                .map(Some)
+                .map_err(|e| ServiceError::from_transition(e, op.name.as_str()))
+        })
+        .await
+    }
+
+    pub async fn complete_operation(
+        &self,
+        name: &str,
+        outcome: Option<Outcome>,
+    ) -> Result<Operation, ServiceError> {
+        let name = OperationName::parse(name)?;
+        let Some(outcome) = outcome else {
+            return Err(ServiceError::InvalidArgument {
+                field: "result",
+                message: "set exactly one of response or error".into(),
+            });
+        };
+        if let Outcome::Error(status) = &outcome
+            && status.code == 0
+        {
+            return Err(ServiceError::InvalidArgument {
+                field: "error.code",
+                message: "an error must have a non-zero code; send a response for success".into(),
+            });
+        }
+        let retention = self.inner.settings.retention;
+        self.transition(&name, |op, now| {
+            op.complete(outcome.clone(), now, retention)
+                .map(Some)
+                .map_err(|e| ServiceError::from_transition(e, op.name.as_str()))
+        })
+        .await
+    }
+
+    /// The current state first, then every change, ending after done. Opening
+    /// a Watch marks the work as started, so later cancels wait for the worker.
+    pub async fn watch_operation(&self, name: &str) -> Result<WatchStream, ServiceError> {
+        let name = OperationName::parse(name)?;
+        let mut subscription = self.inner.notifier.subscribe(&name);
+        let first = self
+            .transition(&name, |op, now| Ok(op.mark_started(now)))
+            .await?;
+        let (sender, receiver) = mpsc::channel(WATCH_BUFFER);
+        let core = self.clone();
+        tokio::spawn(async move {
+            let shutdown = core.inner.shutdown.clone();
+            let mut last_version = first.version;
+            let mut done = first.is_done();
+            if sender.send(Ok(event(Arc::new(first)))).await.is_err() {
+                return;
+            }
+            while !done {
+                let change = tokio::select! {
+                    change = subscription.next() => change,
+                    () = shutdown.cancelled() => return,
+                    () = sender.closed() => return,
+                };
+                let latest = match change {
+                    Change::Updated(op) => op,
+                    Change::Deleted => {
+                        let _ = sender
+                            .send(Err(ServiceError::NotFound(name.to_string())))
+                            .await;
+                        return;
+                    }
+                    Change::Unknown => match core.load(&name).await {
+                        Ok(op) => Arc::new(op),
+                        Err(err) => {
+                            let _ = sender.send(Err(err)).await;
+                            return;
+                        }
+                    },
+                };
+                if latest.version <= last_version {
+                    continue;
+                }
+                last_version = latest.version;
+                done = latest.is_done();
+                if sender.send(Ok(event(latest))).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Ok(Box::pin(ReceiverStream::new(receiver)))
+    }
+}
+
+fn event(operation: Arc<Operation>) -> WatchEvent {
+    WatchEvent {
+        cancel_requested: operation.cancel_requested(),
+        operation,
+    }
+}

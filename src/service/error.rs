@@ -1,0 +1,121 @@
+use crate::domain::filter::FilterError;
+use crate::domain::{DurationError, ErrorKind, NameError, TransitionError};
+use crate::store::StoreError;
+
+/// Why a use case failed. Each variant knows its kind and the `ErrorInfo`
+/// reason that machine clients read.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    InvalidName(#[from] NameError),
+    #[error(transparent)]
+    InvalidFilter(#[from] FilterError),
+    #[error("invalid {field}: {message}")]
+    InvalidArgument {
+        field: &'static str,
+        message: String,
+    },
+    #[error("invalid {field}: {source}")]
+    InvalidDuration {
+        field: &'static str,
+        source: DurationError,
+    },
+    #[error("invalid page_token: {0}")]
+    InvalidPageToken(&'static str),
+    #[error("operation \"{0}\" not found")]
+    NotFound(String),
+    #[error("operation \"{0}\" already exists")]
+    AlreadyExists(String),
+    #[error("operation \"{name}\" is already done")]
+    AlreadyDone { name: String },
+    #[error("operation \"{0}\" changed too often concurrently; retry")]
+    Contended(String),
+    #[error("cancelling operations is disabled on this server")]
+    CancelDisabled,
+    #[error("the server is shutting down")]
+    ShuttingDown,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ServiceError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ServiceError::InvalidName(_)
+            | ServiceError::InvalidFilter(_)
+            | ServiceError::InvalidArgument { .. }
+            | ServiceError::InvalidDuration { .. }
+            | ServiceError::InvalidPageToken(_) => ErrorKind::InvalidArgument,
+            ServiceError::NotFound(_) => ErrorKind::NotFound,
+            ServiceError::AlreadyExists(_) => ErrorKind::AlreadyExists,
+            ServiceError::AlreadyDone { .. } => ErrorKind::FailedPrecondition,
+            ServiceError::Contended(_) => ErrorKind::Aborted,
+            ServiceError::CancelDisabled => ErrorKind::Unimplemented,
+            ServiceError::ShuttingDown => ErrorKind::Unavailable,
+            ServiceError::Store(err) => err.kind(),
+        }
+    }
+
+    /// The `ErrorInfo.reason`: UPPER_SNAKE_CASE, stable, documented.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            ServiceError::InvalidName(_) => "INVALID_NAME",
+            ServiceError::InvalidFilter(_) => "INVALID_FILTER",
+            ServiceError::InvalidArgument { .. } | ServiceError::InvalidDuration { .. } => {
+                "INVALID_ARGUMENT"
+            }
+            ServiceError::InvalidPageToken(_) => "INVALID_PAGE_TOKEN",
+            ServiceError::NotFound(_) => "OPERATION_NOT_FOUND",
+            ServiceError::AlreadyExists(_) => "OPERATION_ALREADY_EXISTS",
+            ServiceError::AlreadyDone { .. } => "OPERATION_ALREADY_DONE",
+            ServiceError::Contended(_) => "CONCURRENT_MODIFICATION",
+            ServiceError::CancelDisabled => "CANCEL_DISABLED",
+            ServiceError::ShuttingDown => "SHUTTING_DOWN",
+            ServiceError::Store(StoreError::Unavailable(_) | StoreError::Closed) => {
+                "STORE_UNAVAILABLE"
+            }
+            ServiceError::Store(StoreError::Corrupt(_) | StoreError::Backend(_)) => "INTERNAL",
+        }
+    }
+
+    /// `ErrorInfo.metadata`: the resource or field the error is about.
+    pub fn metadata(&self) -> Vec<(&'static str, String)> {
+        match self {
+            ServiceError::NotFound(name)
+            | ServiceError::AlreadyExists(name)
+            | ServiceError::Contended(name)
+            | ServiceError::AlreadyDone { name } => vec![("operation", name.clone())],
+            ServiceError::InvalidFilter(err) => {
+                vec![
+                    ("field", "filter".into()),
+                    ("position", err.position.to_string()),
+                ]
+            }
+            ServiceError::InvalidArgument { field, .. }
+            | ServiceError::InvalidDuration { field, .. } => vec![("field", (*field).into())],
+            ServiceError::InvalidPageToken(_) => vec![("field", "page_token".into())],
+            ServiceError::InvalidName(_)
+            | ServiceError::CancelDisabled
+            | ServiceError::ShuttingDown
+            | ServiceError::Store(_) => Vec::new(),
+        }
+    }
+
+    /// The message a client sees. Internal failures get a fixed text; their
+    /// detail goes to the log only.
+    pub fn public_message(&self) -> String {
+        if self.kind() == ErrorKind::Internal {
+            "internal error".to_owned()
+        } else {
+            self.to_string()
+        }
+    }
+
+    pub(crate) fn from_transition(err: TransitionError, name: &str) -> Self {
+        match err {
+            TransitionError::AlreadyDone => ServiceError::AlreadyDone {
+                name: name.to_owned(),
+            },
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! The public Operations methods (SPEC §1): Get, List, Cancel, Delete, Wait.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::filter_fields::OperationFields;
+use super::{Change, Core, ServiceError};
+use crate::domain::filter::Filter;
+use crate::domain::{CancelDecision, LocationScope, Operation, OperationName, ParentName};
+use crate::store::{ListCursor, ListQuery};
+
+const DEFAULT_PAGE_SIZE: u32 = 50;
+const MAX_PAGE_SIZE: u32 = 1000;
+/// Rows one List call may examine while filtering before it returns a short
+/// page with a token: a selective filter must not turn one call into a scan
+/// of the whole table.
+const MAX_ROWS_SCANNED: usize = 10_000;
+
+#[derive(Clone, Debug, Default)]
+pub struct ListRequest {
+    pub name: String,
+    pub filter: String,
+    pub page_size: i32,
+    pub page_token: String,
+    pub return_partial_success: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct ListPage {
+    pub operations: Vec<Operation>,
+    pub next_page_token: String,
+    pub unreachable: Vec<String>,
+}
+
+impl Core {
+    pub async fn get_operation(&self, name: &str) -> Result<Operation, ServiceError> {
+        let name = OperationName::parse(name)?;
+        self.load(&name).await
+    }
+
+    pub async fn list_operations(&self, request: &ListRequest) -> Result<ListPage, ServiceError> {
+        let parent = ParentName::parse_for_list(&request.name)?;
+        let page_size = match request.page_size {
+            size if size < 0 => {
+                return Err(ServiceError::InvalidArgument {
+                    field: "page_size",
+                    message: format!("must not be negative, got {size}"),
+                });
+            }
+            0 => DEFAULT_PAGE_SIZE,
+            size => u32::try_from(size)
+                .unwrap_or(MAX_PAGE_SIZE)
+                .min(MAX_PAGE_SIZE),
+        };
+        let filter = Filter::parse(&request.filter, &self.inner.metadata)?;
+        // Tokens bind to the canonical parent, so `.../operations` and the
+        // bare parent share tokens.
+        let parent_key = parent.to_string();
+        let mut cursor = if request.page_token.is_empty() {
+            None
+        } else {
+            let cursor = self
+                .inner
+                .tokens
+                .verify(&request.page_token, &parent_key, &request.filter)
+                .map_err(|e| ServiceError::InvalidPageToken(e.message()))?;
+            Some(cursor)
+        };
+        let location = match parent.scope() {
+            LocationScope::One(location) => Some(location),
+            LocationScope::All => None,
+        };
+        let batch_size = if filter.is_match_all() {
+            page_size + 1
+        } else {
+            (page_size + 1).max(200)
+        };
+        let mut operations = Vec::new();
+        let mut scanned = 0;
+        loop {
+            let query = ListQuery {
+                project: parent.project().to_owned(),
+                location: location.clone(),
+                after: cursor.clone(),
+                limit: batch_size,
+                now: self.now(),
+            };
+            let batch = self.store().list(&query).await?;
+            let exhausted = batch.len() < batch_size as usize;
+            for op in batch {
+                scanned += 1;
+                let matches = filter.matches(&OperationFields::new(&op, self.registry()));
+                if matches && operations.len() == page_size as usize {
+                    // One more match exists: the page ends at the previous one.
+                    let last: &Operation = operations.last().unwrap_or(&op);
+                    let token =
+                        self.inner
+                            .tokens
+                            .issue(&parent_key, &request.filter, &cursor_of(last));
+                    return Ok(page(operations, token));
+                }
+                cursor = Some(cursor_of(&op));
+                if matches {
+                    operations.push(op);
+                }
+            }
+            if exhausted {
+                return Ok(page(operations, String::new()));
+            }
+            if scanned >= MAX_ROWS_SCANNED {
+                let token = match &cursor {
+                    Some(c) => self.inner.tokens.issue(&parent_key, &request.filter, c),
+                    None => String::new(),
+                };
+                return Ok(page(operations, token));
+            }
+        }
+    }
+
+    pub async fn cancel_operation(&self, name: &str) -> Result<(), ServiceError> {
+        if !self.inner.settings.cancel_enabled {
+            return Err(ServiceError::CancelDisabled);
+        }
+        let name = OperationName::parse(name)?;
+        let retention = self.inner.settings.retention;
+        self.transition(&name, |op, now| {
+            Ok(match op.request_cancel(now, retention) {
+                CancelDecision::AlreadyDone | CancelDecision::AlreadyRequested => None,
+                CancelDecision::CancelledNow(next) | CancelDecision::AwaitWorker(next) => {
+                    Some(next)
+                }
+            })
+        })
+        .await?;
+        Ok(())
+    }
+
+    pub async fn delete_operation(&self, name: &str) -> Result<(), ServiceError> {
+        let name = OperationName::parse(name)?;
+        // An expired operation is already gone for callers.
+        self.load(&name).await?;
+        if !self.store().delete(&name).await? {
+            return Err(ServiceError::NotFound(name.to_string()));
+        }
+        self.inner.notifier.publish(&name, Change::Deleted);
+        Ok(())
+    }
+
+    /// Returns when the operation is done or at the smallest of `timeout`,
+    /// the caller's deadline and the server cap, with the latest state; never
+    /// a deadline error (SPEC §1).
+    pub async fn wait_operation(
+        &self,
+        name: &str,
+        timeout: Option<Duration>,
+        deadline: Option<Instant>,
+    ) -> Result<Operation, ServiceError> {
+        let name = OperationName::parse(name)?;
+        let start = Instant::now();
+        let mut until = start
+            + timeout
+                .unwrap_or(self.inner.settings.wait_cap)
+                .min(self.inner.settings.wait_cap);
+        if let Some(deadline) = deadline {
+            until = until.min(deadline);
+        }
+        let mut subscription = self.inner.notifier.subscribe(&name);
+        let mut op = self.load(&name).await?;
+        let shutdown = self.inner.shutdown.clone();
+        while !op.is_done() && Instant::now() < until {
+            tokio::select! {
+                change = subscription.next() => match change {
+                    Change::Updated(latest) => op = (*latest).clone(),
+                    Change::Deleted => return Err(ServiceError::NotFound(name.to_string())),
+                    Change::Unknown => op = self.load(&name).await?,
+                },
+                () = tokio::time::sleep_until(until) => break,
+                () = shutdown.cancelled() => break,
+            }
+        }
+        if op.is_done() {
+            return Ok(op);
+        }
+        self.load(&name).await
+    }
+}
+
+fn cursor_of(op: &Operation) -> ListCursor {
+    ListCursor {
+        create_time: op.create_time,
+        name: op.name.as_str().to_owned(),
+    }
+}
+
+fn page(operations: Vec<Operation>, next_page_token: String) -> ListPage {
+    ListPage {
+        operations,
+        next_page_token,
+        unreachable: Vec::new(),
+    }
+}
