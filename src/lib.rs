@@ -1,6 +1,7 @@
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod embed;
 pub mod grpc;
 pub mod pb;
 pub mod registry;

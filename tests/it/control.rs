@@ -1,0 +1,233 @@
+//! The control API (SPEC §4): Create, Update, Complete, Watch.
+
+use std::time::Duration;
+
+use longrun::pb::{control as ctl, rpc};
+use tonic::Code;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn create_makes_a_url_safe_name_with_default_metadata() {
+    let server = TestServer::start().await;
+    let op = server.create().await;
+    let id = op.name.strip_prefix(&format!("{PARENT}/operations/")).expect("under parent");
+    assert!(id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
+    assert!(!op.done);
+    let meta = metadata(&op);
+    assert!(meta.create_time.is_some());
+    assert!(!meta.requested_cancellation);
+    assert_eq!(server.get(&op.name).await.expect("get"), op);
+}
+
+#[tokio::test]
+async fn create_with_same_request_id_returns_the_same_operation() {
+    let server = TestServer::start().await;
+    let request = ctl::CreateOperationRequest {
+        parent: PARENT.into(),
+        request_id: "retry-key-1".into(),
+        ..Default::default()
+    };
+    let first = server.create_with(request.clone()).await;
+    let retry = server.create_with(request).await;
+    assert_eq!(first, retry);
+}
+
+#[tokio::test]
+async fn create_with_taken_id_and_no_matching_request_id_is_already_exists() {
+    let server = TestServer::start().await;
+    let request = ctl::CreateOperationRequest {
+        parent: PARENT.into(),
+        operation_id: "build-1".into(),
+        request_id: "a".into(),
+        ..Default::default()
+    };
+    let first = server.create_with(request.clone()).await;
+    assert_eq!(first.name, format!("{PARENT}/operations/build-1"));
+    let again = server.create_with(request.clone()).await;
+    assert_eq!(again, first, "same id and same request_id is a retry");
+    for other in ["b", ""] {
+        let err = server
+            .control
+            .clone()
+            .create_operation(ctl::CreateOperationRequest {
+                request_id: other.into(),
+                ..request.clone()
+            })
+            .await
+            .expect_err("taken");
+        assert_eq!(err.code(), Code::AlreadyExists);
+        assert_eq!(reason(&err), "OPERATION_ALREADY_EXISTS");
+    }
+}
+
+#[tokio::test]
+async fn create_with_bad_input_is_invalid_argument() {
+    let server = TestServer::start().await;
+    let cases = [
+        ctl::CreateOperationRequest {
+            parent: "projects/p".into(),
+            ..Default::default()
+        },
+        ctl::CreateOperationRequest {
+            parent: "projects/p/locations/-".into(),
+            ..Default::default()
+        },
+        ctl::CreateOperationRequest {
+            parent: PARENT.into(),
+            operation_id: "Bad_ID".into(),
+            ..Default::default()
+        },
+        ctl::CreateOperationRequest {
+            parent: PARENT.into(),
+            cancel_grace: Some(prost_types::Duration {
+                seconds: -1,
+                nanos: 0,
+            }),
+            ..Default::default()
+        },
+        ctl::CreateOperationRequest {
+            parent: PARENT.into(),
+            request_id: "has space".into(),
+            ..Default::default()
+        },
+    ];
+    for request in cases {
+        let err = server
+            .control
+            .clone()
+            .create_operation(request.clone())
+            .await
+            .expect_err("rejected");
+        assert_eq!(err.code(), Code::InvalidArgument, "{request:?}");
+        assert!(!reason(&err).is_empty());
+    }
+}
+
+#[tokio::test]
+async fn complete_twice_is_failed_precondition_and_keeps_the_first_result() {
+    let server = TestServer::start().await;
+    let op = server.create().await;
+    let first = server.complete(&op.name, empty_response()).await.expect("first");
+    let err = server
+        .complete(&op.name, cancelled_by_worker())
+        .await
+        .expect_err("second");
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    assert_eq!(reason(&err), "OPERATION_ALREADY_DONE");
+    assert_eq!(server.get(&op.name).await.expect("get"), first);
+}
+
+#[tokio::test]
+async fn complete_without_result_or_with_code_zero_is_invalid_argument() {
+    let server = TestServer::start().await;
+    let op = server.create().await;
+    let none = server
+        .control
+        .clone()
+        .complete_operation(ctl::CompleteOperationRequest {
+            name: op.name.clone(),
+            result: None,
+        })
+        .await
+        .expect_err("no result");
+    assert_eq!(none.code(), Code::InvalidArgument);
+    let zero = server
+        .complete(
+            &op.name,
+            ctl::complete_operation_request::Result::Error(rpc::Status::default()),
+        )
+        .await
+        .expect_err("code 0 is not an error");
+    assert_eq!(zero.code(), Code::InvalidArgument);
+    assert!(!server.get(&op.name).await.expect("get").done, "nothing changed");
+}
+
+#[tokio::test]
+async fn update_after_done_is_failed_precondition() {
+    let server = TestServer::start().await;
+    let op = server.create().await;
+    let done = server.complete(&op.name, empty_response()).await.expect("complete");
+    let err = server
+        .control
+        .clone()
+        .update_operation(ctl::UpdateOperationRequest {
+            name: op.name.clone(),
+            metadata: None,
+        })
+        .await
+        .expect_err("done");
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    assert_eq!(server.get(&op.name).await.expect("get"), done);
+}
+
+#[tokio::test]
+async fn watch_sends_current_state_then_each_change_then_ends() {
+    let server = TestServer::start().await;
+    let op = server.create().await;
+    let mut watch = server.watch(&op.name).await;
+    let first = next_event(&mut watch).await;
+    assert_eq!(first.operation.expect("op").name, op.name);
+
+    let progress = ctl::OperationMetadata {
+        status_message: "halfway".into(),
+        ..Default::default()
+    };
+    server
+        .control
+        .clone()
+        .update_operation(ctl::UpdateOperationRequest {
+            name: op.name.clone(),
+            metadata: Some(prost_types::Any {
+                type_url: "type.googleapis.com/longrun.v1.OperationMetadata".into(),
+                value: prost::Message::encode_to_vec(&progress),
+            }),
+        })
+        .await
+        .expect("update");
+    let second = next_event(&mut watch).await;
+    assert_eq!(metadata(&second.operation.expect("op")).status_message, "halfway");
+
+    server.complete(&op.name, empty_response()).await.expect("complete");
+    let last = next_event(&mut watch).await;
+    assert!(last.operation.expect("op").done);
+    let end = tokio::time::timeout(Duration::from_secs(5), watch.message())
+        .await
+        .expect("ends promptly");
+    assert!(matches!(end, Ok(None)), "stream ends after done: {end:?}");
+}
+
+#[tokio::test]
+async fn watch_of_deleted_operation_ends_with_not_found() {
+    let server = TestServer::start().await;
+    let op = server.create().await;
+    let mut watch = server.watch(&op.name).await;
+    next_event(&mut watch).await;
+    server
+        .ops
+        .clone()
+        .delete_operation(longrun::pb::longrunning::DeleteOperationRequest {
+            name: op.name.clone(),
+        })
+        .await
+        .expect("delete");
+    let end = tokio::time::timeout(Duration::from_secs(5), watch.message())
+        .await
+        .expect("ends promptly");
+    assert_eq!(end.expect_err("error").code(), Code::NotFound);
+}
+
+#[tokio::test]
+async fn public_listener_does_not_serve_the_control_api() {
+    let server = TestServer::start().await;
+    let mut wrong =
+        ctl::operations_control_client::OperationsControlClient::new(channel(server.server.public_addr).await);
+    let err = wrong
+        .create_operation(ctl::CreateOperationRequest {
+            parent: PARENT.into(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("not served");
+    assert_eq!(err.code(), Code::Unimplemented);
+}

@@ -1,0 +1,234 @@
+//! Get, List, Delete and Wait (SPEC §1), and the gRPC edge.
+
+use std::time::{Duration, Instant};
+
+use longrun::pb::{control as ctl, longrunning as lro};
+use longrun::service::ServiceSettings;
+use tonic::Code;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn get_unknown_is_not_found_and_malformed_is_invalid_argument() {
+    let server = TestServer::start().await;
+    let missing = server
+        .get(&format!("{PARENT}/operations/missing"))
+        .await
+        .expect_err("unknown");
+    assert_eq!(missing.code(), Code::NotFound);
+    assert_eq!(reason(&missing), "OPERATION_NOT_FOUND");
+    for bad in ["", "nope", "projects/p/locations/l/operations/a/b", "projects/p/locations/l/operations/x:cancel"] {
+        let err = server.get(bad).await.expect_err("malformed");
+        assert_eq!(err.code(), Code::InvalidArgument, "{bad}");
+        assert_eq!(reason(&err), "INVALID_NAME");
+    }
+}
+
+#[tokio::test]
+async fn delete_forgets_without_cancelling_and_frees_the_id() {
+    let server = TestServer::start().await;
+    let request = ctl::CreateOperationRequest {
+        parent: PARENT.into(),
+        operation_id: "reused".into(),
+        ..Default::default()
+    };
+    let op = server.create_with(request.clone()).await;
+    let delete = || {
+        let mut ops = server.ops.clone();
+        let name = op.name.clone();
+        async move { ops.delete_operation(lro::DeleteOperationRequest { name }).await }
+    };
+    delete().await.expect("delete");
+    assert_eq!(server.get(&op.name).await.expect_err("gone").code(), Code::NotFound);
+    let late = server.complete(&op.name, empty_response()).await.expect_err("deleted");
+    assert_eq!(late.code(), Code::NotFound);
+    assert_eq!(delete().await.expect_err("twice").code(), Code::NotFound);
+    let again = server.create_with(request).await;
+    assert_eq!(again.name, op.name, "the id is free again");
+    assert!(!again.done);
+}
+
+#[tokio::test]
+async fn wait_is_woken_by_a_complete_from_another_client() {
+    let server = TestServer::start().await;
+    let op = server.create().await;
+    let name = op.name.clone();
+    let mut ops = OperationsClientFromAddr::connect(server.server.public_addr).await;
+    let waiter = tokio::spawn(async move {
+        ops.wait_operation(lro::WaitOperationRequest {
+            name,
+            timeout: Some(pb_duration(Duration::from_secs(30))),
+        })
+        .await
+    });
+    // Wait until the waiter is registered, so the wake-up is what we test.
+    while server.server.core().notifier().watched_count() == 0 {
+        tokio::task::yield_now().await;
+    }
+    let started = Instant::now();
+    server.complete(&op.name, empty_response()).await.expect("complete");
+    let waited = waiter.await.expect("joins").expect("wait succeeds").into_inner();
+    assert!(waited.done && is_response(&waited));
+    assert!(started.elapsed() < Duration::from_secs(5), "woken, not timed out");
+}
+
+#[tokio::test]
+async fn wait_timeout_returns_the_latest_running_state() {
+    let server = TestServer::start().await;
+    let op = server.create().await;
+    let waited = server
+        .wait(&op.name, Some(Duration::from_millis(200)))
+        .await
+        .expect("no error at the timeout");
+    assert!(!waited.done);
+    assert_eq!(waited.name, op.name);
+}
+
+#[tokio::test]
+async fn wait_on_a_deadline_returns_the_latest_state_not_deadline_exceeded() {
+    let server = TestServer::start().await;
+    let op = server.create().await;
+    let mut request = tonic::Request::new(lro::WaitOperationRequest {
+        name: op.name.clone(),
+        timeout: Some(pb_duration(Duration::from_secs(30))),
+    });
+    request.set_timeout(Duration::from_millis(400));
+    let waited = server
+        .ops
+        .clone()
+        .wait_operation(request)
+        .await
+        .expect("returns before the deadline")
+        .into_inner();
+    assert!(!waited.done);
+}
+
+#[tokio::test]
+async fn wait_is_capped_by_the_server() {
+    let server = TestServer::with_settings(ServiceSettings {
+        wait_cap: Duration::from_millis(200),
+        ..ServiceSettings::default()
+    })
+    .await;
+    let op = server.create().await;
+    let started = Instant::now();
+    let waited = server
+        .wait(&op.name, Some(Duration::from_secs(60)))
+        .await
+        .expect("capped wait");
+    assert!(!waited.done);
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[tokio::test]
+async fn wait_on_done_returns_at_once_and_negative_timeout_is_invalid() {
+    let server = TestServer::start().await;
+    let op = server.create().await;
+    let zero = server.wait(&op.name, Some(Duration::ZERO)).await.expect("zero");
+    assert!(!zero.done);
+    server.complete(&op.name, empty_response()).await.expect("complete");
+    let done = server.wait(&op.name, Some(Duration::from_secs(60))).await.expect("done");
+    assert!(done.done);
+    let negative = server
+        .ops
+        .clone()
+        .wait_operation(lro::WaitOperationRequest {
+            name: op.name.clone(),
+            timeout: Some(prost_types::Duration {
+                seconds: -5,
+                nanos: 0,
+            }),
+        })
+        .await
+        .expect_err("negative");
+    assert_eq!(negative.code(), Code::InvalidArgument);
+}
+
+#[tokio::test]
+async fn shutdown_ends_open_waits_with_the_latest_state() {
+    let server = TestServer::start().await;
+    let op = server.create().await;
+    let mut ops = OperationsClientFromAddr::connect(server.server.public_addr).await;
+    let name = op.name.clone();
+    let waiter = tokio::spawn(async move {
+        ops.wait_operation(lro::WaitOperationRequest {
+            name,
+            timeout: Some(pb_duration(Duration::from_secs(60))),
+        })
+        .await
+    });
+    while server.server.core().notifier().watched_count() == 0 {
+        tokio::task::yield_now().await;
+    }
+    let started = Instant::now();
+    server.stop().await;
+    let waited = waiter.await.expect("joins").expect("wait answered").into_inner();
+    assert_eq!(waited.name, op.name);
+    assert!(started.elapsed() < Duration::from_secs(10), "drained promptly");
+}
+
+#[tokio::test]
+async fn malformed_grpc_timeout_is_invalid_argument() {
+    let server = TestServer::start().await;
+    let mut request = tonic::Request::new(lro::GetOperationRequest {
+        name: format!("{PARENT}/operations/x"),
+    });
+    request
+        .metadata_mut()
+        .insert("grpc-timeout", "soon".parse().expect("ascii"));
+    let err = server.ops.clone().get_operation(request).await.expect_err("refused");
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert_eq!(reason(&err), "INVALID_GRPC_TIMEOUT");
+}
+
+#[tokio::test]
+async fn oversized_message_is_resource_exhausted_and_stores_nothing() {
+    let server = TestServer::start().await;
+    let huge = ctl::CreateOperationRequest {
+        parent: PARENT.into(),
+        operation_id: "huge".into(),
+        metadata: Some(prost_types::Any {
+            type_url: "type.googleapis.com/x.Y".into(),
+            value: vec![0; 5 * 1024 * 1024],
+        }),
+        ..Default::default()
+    };
+    let err = server
+        .control
+        .clone()
+        .max_encoding_message_size(usize::MAX)
+        .create_operation(huge)
+        .await
+        .expect_err("too large");
+    assert_eq!(err.code(), Code::ResourceExhausted);
+    let lookup = server.get(&format!("{PARENT}/operations/huge")).await.expect_err("not stored");
+    assert_eq!(lookup.code(), Code::NotFound);
+}
+
+#[tokio::test]
+async fn health_reports_serving() {
+    let server = TestServer::start().await;
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel(server.server.public_addr).await);
+    let response = health
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: "google.longrunning.Operations".into(),
+        })
+        .await
+        .expect("health answers")
+        .into_inner();
+    assert_eq!(
+        response.status,
+        tonic_health::pb::health_check_response::ServingStatus::Serving as i32
+    );
+}
+
+/// A client on its own connection, for calls that run beside others.
+pub struct OperationsClientFromAddr;
+
+impl OperationsClientFromAddr {
+    pub async fn connect(
+        addr: std::net::SocketAddr,
+    ) -> lro::operations_client::OperationsClient<tonic::transport::Channel> {
+        lro::operations_client::OperationsClient::new(channel(addr).await)
+    }
+}

@@ -1,0 +1,206 @@
+//! The whole stack in-process: a TestServer on ephemeral ports with real
+//! gRPC clients, plus helpers shared by the scenario files.
+
+use std::time::Duration;
+
+use longrun::pb::control::operations_control_client::OperationsControlClient;
+use longrun::pb::longrunning::operations_client::OperationsClient;
+use longrun::pb::{control as ctl, longrunning as lro, rpc};
+use longrun::server::{RunningServer, ServerConfig};
+use longrun::service::ServiceSettings;
+use prost::Message;
+use tonic::transport::Channel;
+
+pub const PARENT: &str = "projects/test/locations/us-east1";
+
+pub struct TestServer {
+    pub server: RunningServer,
+    pub ops: OperationsClient<Channel>,
+    pub control: OperationsControlClient<Channel>,
+    /// Keeps a file database alive for the test's duration.
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::with_settings(ServiceSettings::default()).await
+    }
+
+    pub async fn with_settings(settings: ServiceSettings) -> Self {
+        Self::with_config(config("sqlite::memory:".into(), settings), None).await
+    }
+
+    /// A server on a database file that outlives the server (for restarts).
+    pub async fn on_file(path: &std::path::Path, settings: ServiceSettings) -> Self {
+        let url = format!("sqlite://{}", path.display());
+        Self::with_config(config(url, settings), None).await
+    }
+
+    pub async fn with_config(config: ServerConfig, dir: Option<tempfile::TempDir>) -> Self {
+        let server = longrun::server::start(config).await.expect("server starts");
+        let ops = OperationsClient::new(channel(server.public_addr).await);
+        let control = OperationsControlClient::new(channel(server.control_addr).await);
+        Self {
+            server,
+            ops,
+            control,
+            _dir: dir,
+        }
+    }
+
+    pub async fn create(&self) -> lro::Operation {
+        self.create_with(ctl::CreateOperationRequest {
+            parent: PARENT.into(),
+            ..Default::default()
+        })
+        .await
+    }
+
+    pub async fn create_with(&self, request: ctl::CreateOperationRequest) -> lro::Operation {
+        self.control
+            .clone()
+            .create_operation(request)
+            .await
+            .expect("create succeeds")
+            .into_inner()
+    }
+
+    pub async fn get(&self, name: &str) -> Result<lro::Operation, tonic::Status> {
+        self.ops
+            .clone()
+            .get_operation(lro::GetOperationRequest { name: name.into() })
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    pub async fn cancel(&self, name: &str) -> Result<(), tonic::Status> {
+        self.ops
+            .clone()
+            .cancel_operation(lro::CancelOperationRequest { name: name.into() })
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn complete(
+        &self,
+        name: &str,
+        result: ctl::complete_operation_request::Result,
+    ) -> Result<lro::Operation, tonic::Status> {
+        self.control
+            .clone()
+            .complete_operation(ctl::CompleteOperationRequest {
+                name: name.into(),
+                result: Some(result),
+            })
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    pub async fn wait(
+        &self,
+        name: &str,
+        timeout: Option<Duration>,
+    ) -> Result<lro::Operation, tonic::Status> {
+        self.ops
+            .clone()
+            .wait_operation(lro::WaitOperationRequest {
+                name: name.into(),
+                timeout: timeout.map(pb_duration),
+            })
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    pub async fn watch(&self, name: &str) -> tonic::Streaming<ctl::OperationEvent> {
+        self.control
+            .clone()
+            .watch_operation(ctl::WatchOperationRequest { name: name.into() })
+            .await
+            .expect("watch opens")
+            .into_inner()
+    }
+
+    pub async fn stop(self) {
+        self.server.shutdown().await;
+    }
+}
+
+pub fn config(database: String, service: ServiceSettings) -> ServerConfig {
+    ServerConfig {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        control_listen: "127.0.0.1:0".parse().expect("addr"),
+        database,
+        service,
+        ..ServerConfig::default()
+    }
+}
+
+pub async fn channel(addr: std::net::SocketAddr) -> Channel {
+    Channel::from_shared(format!("http://{addr}"))
+        .expect("uri")
+        .connect()
+        .await
+        .expect("connects")
+}
+
+pub fn pb_duration(duration: Duration) -> prost_types::Duration {
+    prost_types::Duration {
+        seconds: i64::try_from(duration.as_secs()).expect("fits"),
+        nanos: i32::try_from(duration.subsec_nanos()).expect("fits"),
+    }
+}
+
+pub fn empty_response() -> ctl::complete_operation_request::Result {
+    ctl::complete_operation_request::Result::Response(prost_types::Any {
+        type_url: "type.googleapis.com/google.protobuf.Empty".into(),
+        value: Vec::new(),
+    })
+}
+
+pub fn cancelled_by_worker() -> ctl::complete_operation_request::Result {
+    ctl::complete_operation_request::Result::Error(rpc::Status {
+        code: 1,
+        message: "worker stopped".into(),
+        details: Vec::new(),
+    })
+}
+
+/// The `ErrorInfo.reason` inside a status's details.
+pub fn reason(status: &tonic::Status) -> String {
+    let details = rpc::Status::decode(status.details()).expect("details are a google.rpc.Status");
+    let info = details
+        .details
+        .iter()
+        .find(|any| any.type_url == "type.googleapis.com/google.rpc.ErrorInfo")
+        .expect("an ErrorInfo detail");
+    rpc::ErrorInfo::decode(info.value.as_slice())
+        .expect("ErrorInfo decodes")
+        .reason
+}
+
+pub fn error_code(op: &lro::Operation) -> Option<i32> {
+    match &op.result {
+        Some(lro::operation::Result::Error(status)) => Some(status.code),
+        Some(lro::operation::Result::Response(_)) | None => None,
+    }
+}
+
+pub fn is_response(op: &lro::Operation) -> bool {
+    matches!(op.result, Some(lro::operation::Result::Response(_)))
+}
+
+/// The metadata as longrun's own OperationMetadata.
+pub fn metadata(op: &lro::Operation) -> ctl::OperationMetadata {
+    let any = op.metadata.as_ref().expect("metadata is set");
+    assert_eq!(any.type_url, "type.googleapis.com/longrun.v1.OperationMetadata");
+    ctl::OperationMetadata::decode(any.value.as_slice()).expect("metadata decodes")
+}
+
+/// Next watch event, failing the test if none arrives in time.
+pub async fn next_event(stream: &mut tonic::Streaming<ctl::OperationEvent>) -> ctl::OperationEvent {
+    tokio::time::timeout(Duration::from_secs(10), stream.message())
+        .await
+        .expect("an event arrives in time")
+        .expect("the stream is healthy")
+        .expect("the stream has not ended")
+}
