@@ -1,3 +1,20 @@
+//! longrun: a server for `google.longrunning.Operations`, with a control API
+//! for producers and workers and durable storage.
+//!
+//! Modules and what each may depend on (enforced by review, kept small so it
+//! stays true):
+//!
+//! | module | owns | must not import |
+//! |---|---|---|
+//! | `domain` | states, transitions, names, filters, `ErrorKind` | tokio, tonic, prost, http, sqlx |
+//! | `store` | persistence, migrations, backends | tonic, http, auth, service |
+//! | `service` | use cases, wakeups, timers | tonic, http, sqlx, concrete stores |
+//! | `grpc` | generated-trait impls, pb <-> domain, the one Code table | store, transcode |
+//! | `registry` | the message types known at run time (descriptor pool) | tonic, sqlx |
+//! | `server` | wiring, listeners, limits, lifecycle | — |
+//! | `embed` | the library face for other tonic servers | — |
+//! | `cli`, `config` | command line, flags -> typed settings | — |
+
 pub mod cli;
 pub mod config;
 pub mod domain;
