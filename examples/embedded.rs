@@ -46,12 +46,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // A client elsewhere cancels it, then polls until it is done.
     let mut client = OperationsClient::connect(format!("http://{addr}")).await?;
     client
-        .cancel_operation(lro::CancelOperationRequest { name: operation.name.to_string() })
+        .cancel_operation(lro::CancelOperationRequest {
+            name: operation.name.to_string(),
+        })
         .await?;
     let done = client
         .wait_operation(lro::WaitOperationRequest {
             name: operation.name.to_string(),
-            timeout: Some(prost_types::Duration { seconds: 10, nanos: 0 }),
+            timeout: Some(prost_types::Duration {
+                seconds: 10,
+                nanos: 0,
+            }),
         })
         .await?
         .into_inner();

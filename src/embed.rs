@@ -32,7 +32,9 @@ use crate::domain::{ErrorStatus, Operation, Outcome, Payload};
 use crate::grpc::{ControlGrpc, OperationsGrpc};
 use crate::pb;
 use crate::server::{ServerError, load_registry, open_store};
-use crate::service::{BackgroundTasks, Core, CreateRequest, ServiceError, ServiceSettings, SystemClock};
+use crate::service::{
+    BackgroundTasks, Core, CreateRequest, ServiceError, ServiceSettings, SystemClock,
+};
 
 /// How an embedded task ended.
 #[derive(Clone, Debug)]
@@ -181,7 +183,9 @@ impl Longrun {
             let outcome = match task(context).await {
                 TaskResult::Response(payload) => Outcome::Response(payload),
                 TaskResult::Failed(status) => Outcome::Error(status),
-                TaskResult::Cancelled => Outcome::Error(ErrorStatus::cancelled("cancelled by the task")),
+                TaskResult::Cancelled => {
+                    Outcome::Error(ErrorStatus::cancelled("cancelled by the task"))
+                }
             };
             // The grace timer may have ended it first; then its result stands.
             if let Err(err) = core.complete_operation(&name, Some(outcome)).await {

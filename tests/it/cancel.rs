@@ -8,7 +8,10 @@ use tonic::Code;
 use crate::support::*;
 use longrun::pb::control as ctl;
 
-async fn started_with_grace(server: &TestServer, grace: Duration) -> (String, tonic::Streaming<ctl::OperationEvent>) {
+async fn started_with_grace(
+    server: &TestServer,
+    grace: Duration,
+) -> (String, tonic::Streaming<ctl::OperationEvent>) {
     let op = server
         .create_with(ctl::CreateOperationRequest {
             parent: PARENT.into(),
@@ -43,13 +46,22 @@ async fn cancel_then_worker_acknowledges_ends_cancelled() {
     let event = next_event(&mut watch).await;
     assert!(event.cancel_requested, "the worker hears of the cancel");
     assert!(!event.operation.expect("operation").done);
-    assert!(!server.get(&name).await.expect("exists").done, "still running until the worker answers");
+    assert!(
+        !server.get(&name).await.expect("exists").done,
+        "still running until the worker answers"
+    );
 
-    let done = server.complete(&name, cancelled_by_worker()).await.expect("ack");
+    let done = server
+        .complete(&name, cancelled_by_worker())
+        .await
+        .expect("ack");
     assert_eq!(error_code(&done), Some(1));
     let last = next_event(&mut watch).await;
     assert!(last.operation.expect("operation").done);
-    assert!(watch.message().await.expect("clean end").is_none(), "watch ends after done");
+    assert!(
+        watch.message().await.expect("clean end").is_none(),
+        "watch ends after done"
+    );
 }
 
 #[tokio::test]
@@ -58,7 +70,10 @@ async fn cancel_then_worker_completes_keeps_the_response() {
     let (name, mut watch) = started_with_grace(&server, Duration::from_secs(60)).await;
     server.cancel(&name).await.expect("cancel succeeds");
     assert!(next_event(&mut watch).await.cancel_requested);
-    let done = server.complete(&name, empty_response()).await.expect("complete wins");
+    let done = server
+        .complete(&name, empty_response())
+        .await
+        .expect("complete wins");
     assert!(is_response(&done), "completed despite cancellation");
     let got = server.get(&name).await.expect("exists");
     assert!(is_response(&got));
@@ -75,7 +90,10 @@ async fn cancel_with_zero_grace_ends_a_watched_operation_at_once() {
     let op = event.operation.expect("operation");
     assert!(op.done);
     assert_eq!(error_code(&op), Some(1));
-    let late = server.complete(&name, empty_response()).await.expect_err("done already");
+    let late = server
+        .complete(&name, empty_response())
+        .await
+        .expect_err("done already");
     assert_eq!(late.code(), Code::FailedPrecondition);
 }
 
@@ -84,7 +102,10 @@ async fn cancel_grace_expiry_ends_the_operation_cancelled() {
     let server = TestServer::start().await;
     let (name, _watch) = started_with_grace(&server, Duration::from_millis(300)).await;
     server.cancel(&name).await.expect("cancel succeeds");
-    let waited = server.wait(&name, Some(Duration::from_secs(20))).await.expect("wait");
+    let waited = server
+        .wait(&name, Some(Duration::from_secs(20)))
+        .await
+        .expect("wait");
     assert!(waited.done, "the grace timer ended it");
     assert_eq!(error_code(&waited), Some(1));
 }
@@ -101,7 +122,10 @@ async fn cancel_grace_expiry_fires_after_a_restart() {
     let restarted = TestServer::on_file(&path, ServiceSettings::default()).await;
     let before = restarted.get(&name).await.expect("persisted");
     assert!(!before.done, "the grace has not run out yet");
-    let waited = restarted.wait(&name, Some(Duration::from_secs(20))).await.expect("wait");
+    let waited = restarted
+        .wait(&name, Some(Duration::from_secs(20)))
+        .await
+        .expect("wait");
     assert!(waited.done, "the stored deadline fired after the restart");
     assert_eq!(error_code(&waited), Some(1));
 }
@@ -110,7 +134,10 @@ async fn cancel_grace_expiry_fires_after_a_restart() {
 async fn cancel_on_done_operation_is_ok_and_changes_nothing() {
     let server = TestServer::start().await;
     let op = server.create().await;
-    let done = server.complete(&op.name, empty_response()).await.expect("complete");
+    let done = server
+        .complete(&op.name, empty_response())
+        .await
+        .expect("complete");
     server.cancel(&op.name).await.expect("cancel of done is OK");
     assert_eq!(server.get(&op.name).await.expect("exists"), done);
 }
@@ -147,7 +174,10 @@ async fn cancel_of_unknown_or_malformed_name_fails_clearly() {
         .await
         .expect_err("unknown");
     assert_eq!(missing.code(), Code::NotFound);
-    let malformed = server.cancel("operations/nope").await.expect_err("malformed");
+    let malformed = server
+        .cancel("operations/nope")
+        .await
+        .expect_err("malformed");
     assert_eq!(malformed.code(), Code::InvalidArgument);
     assert_eq!(reason(&malformed), "INVALID_NAME");
 }

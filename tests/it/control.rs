@@ -11,8 +11,14 @@ use crate::support::*;
 async fn create_makes_a_url_safe_name_with_default_metadata() {
     let server = TestServer::start().await;
     let op = server.create().await;
-    let id = op.name.strip_prefix(&format!("{PARENT}/operations/")).expect("under parent");
-    assert!(id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
+    let id = op
+        .name
+        .strip_prefix(&format!("{PARENT}/operations/"))
+        .expect("under parent");
+    assert!(
+        id.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    );
     assert!(!op.done);
     let meta = metadata(&op);
     assert!(meta.create_time.is_some());
@@ -108,7 +114,10 @@ async fn create_with_bad_input_is_invalid_argument() {
 async fn complete_twice_is_failed_precondition_and_keeps_the_first_result() {
     let server = TestServer::start().await;
     let op = server.create().await;
-    let first = server.complete(&op.name, empty_response()).await.expect("first");
+    let first = server
+        .complete(&op.name, empty_response())
+        .await
+        .expect("first");
     let err = server
         .complete(&op.name, cancelled_by_worker())
         .await
@@ -140,14 +149,20 @@ async fn complete_without_result_or_with_code_zero_is_invalid_argument() {
         .await
         .expect_err("code 0 is not an error");
     assert_eq!(zero.code(), Code::InvalidArgument);
-    assert!(!server.get(&op.name).await.expect("get").done, "nothing changed");
+    assert!(
+        !server.get(&op.name).await.expect("get").done,
+        "nothing changed"
+    );
 }
 
 #[tokio::test]
 async fn update_after_done_is_failed_precondition() {
     let server = TestServer::start().await;
     let op = server.create().await;
-    let done = server.complete(&op.name, empty_response()).await.expect("complete");
+    let done = server
+        .complete(&op.name, empty_response())
+        .await
+        .expect("complete");
     let err = server
         .control
         .clone()
@@ -186,9 +201,15 @@ async fn watch_sends_current_state_then_each_change_then_ends() {
         .await
         .expect("update");
     let second = next_event(&mut watch).await;
-    assert_eq!(metadata(&second.operation.expect("op")).status_message, "halfway");
+    assert_eq!(
+        metadata(&second.operation.expect("op")).status_message,
+        "halfway"
+    );
 
-    server.complete(&op.name, empty_response()).await.expect("complete");
+    server
+        .complete(&op.name, empty_response())
+        .await
+        .expect("complete");
     let last = next_event(&mut watch).await;
     assert!(last.operation.expect("op").done);
     let end = tokio::time::timeout(Duration::from_secs(5), watch.message())
@@ -220,8 +241,9 @@ async fn watch_of_deleted_operation_ends_with_not_found() {
 #[tokio::test]
 async fn public_listener_does_not_serve_the_control_api() {
     let server = TestServer::start().await;
-    let mut wrong =
-        ctl::operations_control_client::OperationsControlClient::new(channel(server.server.public_addr).await);
+    let mut wrong = ctl::operations_control_client::OperationsControlClient::new(
+        channel(server.server.public_addr).await,
+    );
     let err = wrong
         .create_operation(ctl::CreateOperationRequest {
             parent: PARENT.into(),

@@ -31,7 +31,13 @@ struct Process {
 async fn spawn_server(db: &Path) -> Process {
     let (public, control) = free_ports();
     let child = Command::new(env!("CARGO_BIN_EXE_longrun"))
-        .args(["serve", "--listen", &public.to_string(), "--control-listen", &control.to_string()])
+        .args([
+            "serve",
+            "--listen",
+            &public.to_string(),
+            "--control-listen",
+            &control.to_string(),
+        ])
         .arg("--database")
         .arg(format!("sqlite://{}", db.display()))
         .env("LONGRUN_LOG", "warn")
@@ -40,12 +46,24 @@ async fn spawn_server(db: &Path) -> Process {
         .kill_on_drop(true)
         .spawn()
         .expect("the binary starts");
-    let process = Process { child, public, control };
+    let process = Process {
+        child,
+        public,
+        control,
+    };
     // Readiness: the control port answers a health check.
     for _ in 0..200 {
-        if let Ok(channel) = Channel::from_shared(format!("http://{control}")).expect("uri").connect().await {
+        if let Ok(channel) = Channel::from_shared(format!("http://{control}"))
+            .expect("uri")
+            .connect()
+            .await
+        {
             let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
-            if health.check(tonic_health::pb::HealthCheckRequest::default()).await.is_ok() {
+            if health
+                .check(tonic_health::pb::HealthCheckRequest::default())
+                .await
+                .is_ok()
+            {
                 return process;
             }
         }
@@ -77,7 +95,10 @@ async fn acknowledged_cancels_and_completes_survive_sigkill() {
         writers.push(tokio::spawn(async move {
             for i in 0.. {
                 let Ok(op) = control
-                    .create_operation(ctl::CreateOperationRequest { parent: PARENT.into(), ..Default::default() })
+                    .create_operation(ctl::CreateOperationRequest {
+                        parent: PARENT.into(),
+                        ..Default::default()
+                    })
                     .await
                 else {
                     return;

@@ -8,7 +8,10 @@ use tonic::Code;
 
 use crate::support::*;
 
-async fn list(server: &TestServer, request: lro::ListOperationsRequest) -> Result<lro::ListOperationsResponse, tonic::Status> {
+async fn list(
+    server: &TestServer,
+    request: lro::ListOperationsRequest,
+) -> Result<lro::ListOperationsResponse, tonic::Status> {
     server
         .ops
         .clone()
@@ -62,7 +65,13 @@ async fn pagination_over_1000_operations_returns_each_exactly_once() {
     let created = create_many(&server, PARENT, 1000).await;
     // Half of them done, for the filtered pass.
     let done: HashSet<String> = stream::iter(created.iter().step_by(2))
-        .map(|op| async { server.complete(&op.name, empty_response()).await.expect("complete").name })
+        .map(|op| async {
+            server
+                .complete(&op.name, empty_response())
+                .await
+                .expect("complete")
+                .name
+        })
         .buffer_unordered(32)
         .collect()
         .await;
@@ -93,7 +102,11 @@ async fn list_order_is_newest_first_and_stable() {
     names.reverse();
     let listed = list_all(&server, PARENT, "", 2).await;
     assert_eq!(listed, names);
-    assert_eq!(list_all(&server, PARENT, "", 50).await, listed, "same order again");
+    assert_eq!(
+        list_all(&server, PARENT, "", 50).await,
+        listed,
+        "same order again"
+    );
 }
 
 #[tokio::test]
@@ -102,28 +115,63 @@ async fn list_scopes_by_location_and_accepts_dash_and_collection_suffix() {
     create_many(&server, "projects/test/locations/a", 3).await;
     create_many(&server, "projects/test/locations/b", 2).await;
     create_many(&server, "projects/other/locations/a", 4).await;
-    assert_eq!(list_all(&server, "projects/test/locations/a", "", 10).await.len(), 3);
-    assert_eq!(list_all(&server, "projects/test/locations/-", "", 10).await.len(), 5);
-    assert_eq!(list_all(&server, "projects/test/locations/b/operations", "", 10).await.len(), 2);
+    assert_eq!(
+        list_all(&server, "projects/test/locations/a", "", 10)
+            .await
+            .len(),
+        3
+    );
+    assert_eq!(
+        list_all(&server, "projects/test/locations/-", "", 10)
+            .await
+            .len(),
+        5
+    );
+    assert_eq!(
+        list_all(&server, "projects/test/locations/b/operations", "", 10)
+            .await
+            .len(),
+        2
+    );
 }
 
 #[tokio::test]
 async fn list_page_size_rules() {
     let server = TestServer::start().await;
     create_many(&server, PARENT, 60).await;
-    let default = list(&server, lro::ListOperationsRequest { name: PARENT.into(), ..Default::default() })
-        .await
-        .expect("default size");
+    let default = list(
+        &server,
+        lro::ListOperationsRequest {
+            name: PARENT.into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("default size");
     assert_eq!(default.operations.len(), 50);
     assert!(!default.next_page_token.is_empty());
-    let huge = list(&server, lro::ListOperationsRequest { name: PARENT.into(), page_size: 5000, ..Default::default() })
-        .await
-        .expect("cut to the maximum");
+    let huge = list(
+        &server,
+        lro::ListOperationsRequest {
+            name: PARENT.into(),
+            page_size: 5000,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("cut to the maximum");
     assert_eq!(huge.operations.len(), 60);
     assert!(huge.next_page_token.is_empty(), "empty only at the end");
-    let negative = list(&server, lro::ListOperationsRequest { name: PARENT.into(), page_size: -1, ..Default::default() })
-        .await
-        .expect_err("negative");
+    let negative = list(
+        &server,
+        lro::ListOperationsRequest {
+            name: PARENT.into(),
+            page_size: -1,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect_err("negative");
     assert_eq!(negative.code(), Code::InvalidArgument);
 }
 
@@ -131,23 +179,47 @@ async fn list_page_size_rules() {
 async fn tampered_or_foreign_page_tokens_are_invalid_argument() {
     let server = TestServer::start().await;
     create_many(&server, PARENT, 5).await;
-    let first = list(&server, lro::ListOperationsRequest { name: PARENT.into(), page_size: 2, ..Default::default() })
-        .await
-        .expect("first page");
+    let first = list(
+        &server,
+        lro::ListOperationsRequest {
+            name: PARENT.into(),
+            page_size: 2,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("first page");
     let token = first.next_page_token;
     let mut tampered = token.clone().into_bytes();
     let last = tampered.len() - 1;
     tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
     let cases = [
-        (PARENT.to_owned(), String::new(), String::from_utf8(tampered).expect("ascii")),
+        (
+            PARENT.to_owned(),
+            String::new(),
+            String::from_utf8(tampered).expect("ascii"),
+        ),
         (PARENT.to_owned(), "done = true".to_owned(), token.clone()),
-        ("projects/test/locations/other".to_owned(), String::new(), token.clone()),
+        (
+            "projects/test/locations/other".to_owned(),
+            String::new(),
+            token.clone(),
+        ),
         (PARENT.to_owned(), String::new(), "garbage!".to_owned()),
     ];
     for (parent, filter, page_token) in cases {
-        let err = list(&server, lro::ListOperationsRequest { name: parent, filter, page_size: 2, page_token, ..Default::default() })
-            .await
-            .expect_err("refused");
+        let err = list(
+            &server,
+            lro::ListOperationsRequest {
+                name: parent,
+                filter,
+                page_size: 2,
+                page_token,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect_err("refused");
         assert_eq!(err.code(), Code::InvalidArgument);
         assert_eq!(reason(&err), "INVALID_PAGE_TOKEN");
     }
@@ -162,9 +234,16 @@ async fn bad_filter_or_parent_is_invalid_argument() {
         ("projects/p", "", "INVALID_NAME"),
         ("projects/p/locations/l/jobs", "", "INVALID_NAME"),
     ] {
-        let err = list(&server, lro::ListOperationsRequest { name: parent.into(), filter: filter.into(), ..Default::default() })
-            .await
-            .expect_err("refused");
+        let err = list(
+            &server,
+            lro::ListOperationsRequest {
+                name: parent.into(),
+                filter: filter.into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect_err("refused");
         assert_eq!(err.code(), Code::InvalidArgument, "{parent} {filter}");
         assert_eq!(reason(&err), expected_reason);
     }
@@ -188,10 +267,23 @@ async fn filter_on_metadata_fields_and_error_code() {
         .await;
     let plain = server.create().await;
     server.cancel(&plain.name).await.expect("cancel");
-    assert_eq!(list_all(&server, PARENT, "metadata.verb = \"create\"", 10).await, vec![tagged.name.clone()]);
-    assert_eq!(list_all(&server, PARENT, "error.code = 1", 10).await, vec![plain.name.clone()]);
     assert_eq!(
-        list_all(&server, PARENT, "metadata.create_time > \"2020-01-01T00:00:00Z\"", 10).await.len(),
+        list_all(&server, PARENT, "metadata.verb = \"create\"", 10).await,
+        vec![tagged.name.clone()]
+    );
+    assert_eq!(
+        list_all(&server, PARENT, "error.code = 1", 10).await,
+        vec![plain.name.clone()]
+    );
+    assert_eq!(
+        list_all(
+            &server,
+            PARENT,
+            "metadata.create_time > \"2020-01-01T00:00:00Z\"",
+            10
+        )
+        .await
+        .len(),
         2
     );
 }

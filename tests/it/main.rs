@@ -4,8 +4,8 @@ mod support;
 
 mod cancel;
 mod control;
-mod operations;
-mod list;
-mod races;
 mod durability;
 mod embedded;
+mod list;
+mod operations;
+mod races;

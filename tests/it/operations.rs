@@ -17,7 +17,12 @@ async fn get_unknown_is_not_found_and_malformed_is_invalid_argument() {
         .expect_err("unknown");
     assert_eq!(missing.code(), Code::NotFound);
     assert_eq!(reason(&missing), "OPERATION_NOT_FOUND");
-    for bad in ["", "nope", "projects/p/locations/l/operations/a/b", "projects/p/locations/l/operations/x:cancel"] {
+    for bad in [
+        "",
+        "nope",
+        "projects/p/locations/l/operations/a/b",
+        "projects/p/locations/l/operations/x:cancel",
+    ] {
         let err = server.get(bad).await.expect_err("malformed");
         assert_eq!(err.code(), Code::InvalidArgument, "{bad}");
         assert_eq!(reason(&err), "INVALID_NAME");
@@ -36,11 +41,20 @@ async fn delete_forgets_without_cancelling_and_frees_the_id() {
     let delete = || {
         let mut ops = server.ops.clone();
         let name = op.name.clone();
-        async move { ops.delete_operation(lro::DeleteOperationRequest { name }).await }
+        async move {
+            ops.delete_operation(lro::DeleteOperationRequest { name })
+                .await
+        }
     };
     delete().await.expect("delete");
-    assert_eq!(server.get(&op.name).await.expect_err("gone").code(), Code::NotFound);
-    let late = server.complete(&op.name, empty_response()).await.expect_err("deleted");
+    assert_eq!(
+        server.get(&op.name).await.expect_err("gone").code(),
+        Code::NotFound
+    );
+    let late = server
+        .complete(&op.name, empty_response())
+        .await
+        .expect_err("deleted");
     assert_eq!(late.code(), Code::NotFound);
     assert_eq!(delete().await.expect_err("twice").code(), Code::NotFound);
     let again = server.create_with(request).await;
@@ -66,10 +80,20 @@ async fn wait_is_woken_by_a_complete_from_another_client() {
         tokio::task::yield_now().await;
     }
     let started = Instant::now();
-    server.complete(&op.name, empty_response()).await.expect("complete");
-    let waited = waiter.await.expect("joins").expect("wait succeeds").into_inner();
+    server
+        .complete(&op.name, empty_response())
+        .await
+        .expect("complete");
+    let waited = waiter
+        .await
+        .expect("joins")
+        .expect("wait succeeds")
+        .into_inner();
     assert!(waited.done && is_response(&waited));
-    assert!(started.elapsed() < Duration::from_secs(5), "woken, not timed out");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "woken, not timed out"
+    );
 }
 
 #[tokio::test]
@@ -124,10 +148,19 @@ async fn wait_is_capped_by_the_server() {
 async fn wait_on_done_returns_at_once_and_negative_timeout_is_invalid() {
     let server = TestServer::start().await;
     let op = server.create().await;
-    let zero = server.wait(&op.name, Some(Duration::ZERO)).await.expect("zero");
+    let zero = server
+        .wait(&op.name, Some(Duration::ZERO))
+        .await
+        .expect("zero");
     assert!(!zero.done);
-    server.complete(&op.name, empty_response()).await.expect("complete");
-    let done = server.wait(&op.name, Some(Duration::from_secs(60))).await.expect("done");
+    server
+        .complete(&op.name, empty_response())
+        .await
+        .expect("complete");
+    let done = server
+        .wait(&op.name, Some(Duration::from_secs(60)))
+        .await
+        .expect("done");
     assert!(done.done);
     let negative = server
         .ops
@@ -162,9 +195,16 @@ async fn shutdown_ends_open_waits_with_the_latest_state() {
     }
     let started = Instant::now();
     server.stop().await;
-    let waited = waiter.await.expect("joins").expect("wait answered").into_inner();
+    let waited = waiter
+        .await
+        .expect("joins")
+        .expect("wait answered")
+        .into_inner();
     assert_eq!(waited.name, op.name);
-    assert!(started.elapsed() < Duration::from_secs(10), "drained promptly");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "drained promptly"
+    );
 }
 
 #[tokio::test]
@@ -176,7 +216,12 @@ async fn malformed_grpc_timeout_is_invalid_argument() {
     request
         .metadata_mut()
         .insert("grpc-timeout", "soon".parse().expect("ascii"));
-    let err = server.ops.clone().get_operation(request).await.expect_err("refused");
+    let err = server
+        .ops
+        .clone()
+        .get_operation(request)
+        .await
+        .expect_err("refused");
     assert_eq!(err.code(), Code::InvalidArgument);
     assert_eq!(reason(&err), "INVALID_GRPC_TIMEOUT");
 }
@@ -201,14 +246,19 @@ async fn oversized_message_is_resource_exhausted_and_stores_nothing() {
         .await
         .expect_err("too large");
     assert_eq!(err.code(), Code::ResourceExhausted);
-    let lookup = server.get(&format!("{PARENT}/operations/huge")).await.expect_err("not stored");
+    let lookup = server
+        .get(&format!("{PARENT}/operations/huge"))
+        .await
+        .expect_err("not stored");
     assert_eq!(lookup.code(), Code::NotFound);
 }
 
 #[tokio::test]
 async fn health_reports_serving() {
     let server = TestServer::start().await;
-    let mut health = tonic_health::pb::health_client::HealthClient::new(channel(server.server.public_addr).await);
+    let mut health = tonic_health::pb::health_client::HealthClient::new(
+        channel(server.server.public_addr).await,
+    );
     let response = health
         .check(tonic_health::pb::HealthCheckRequest {
             service: "google.longrunning.Operations".into(),

@@ -23,8 +23,10 @@ async fn cancel_and_complete_race_on_1000_operations_each_done_exactly_one_way()
 
     let outcomes: Vec<(String, bool)> = stream::iter(ops.iter())
         .map(|op| async {
-            let (cancel, complete) =
-                tokio::join!(server.cancel(&op.name), server.complete(&op.name, empty_response()));
+            let (cancel, complete) = tokio::join!(
+                server.cancel(&op.name),
+                server.complete(&op.name, empty_response())
+            );
             cancel.expect("cancel always succeeds");
             let completed = match complete {
                 Ok(_) => true,
@@ -64,7 +66,11 @@ async fn cancel_and_complete_race_on_1000_operations_each_done_exactly_one_way()
     for (name, completed) in outcomes {
         let got = server.get(&name).await.expect("get");
         assert!(got.done);
-        assert_eq!(completed, is_response(&got), "{name}: the acknowledged writer won");
+        assert_eq!(
+            completed,
+            is_response(&got),
+            "{name}: the acknowledged writer won"
+        );
         if !completed {
             assert_eq!(error_code(&got), Some(1));
             cancelled += 1;
@@ -72,7 +78,11 @@ async fn cancel_and_complete_race_on_1000_operations_each_done_exactly_one_way()
         assert_eq!(listed.get(&name), Some(&got), "List agrees with Get");
         let mut watch = server.watch(&name).await;
         let event = next_event(&mut watch).await;
-        assert_eq!(event.operation.as_ref(), Some(&got), "Watch agrees with Get");
+        assert_eq!(
+            event.operation.as_ref(),
+            Some(&got),
+            "Watch agrees with Get"
+        );
     }
     // Both sides must win sometimes, or the test raced nothing.
     println!("cancel won {cancelled} of 1000 races");

@@ -192,7 +192,10 @@ pub fn is_response(op: &lro::Operation) -> bool {
 /// The metadata as longrun's own OperationMetadata.
 pub fn metadata(op: &lro::Operation) -> ctl::OperationMetadata {
     let any = op.metadata.as_ref().expect("metadata is set");
-    assert_eq!(any.type_url, "type.googleapis.com/longrun.v1.OperationMetadata");
+    assert_eq!(
+        any.type_url,
+        "type.googleapis.com/longrun.v1.OperationMetadata"
+    );
     ctl::OperationMetadata::decode(any.value.as_slice()).expect("metadata decodes")
 }
 

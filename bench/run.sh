@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Benchmarks for issue 2, run on this machine in one go so the figures can be
+# compared as ratios (the machine is shared and noisy):
+#   1. GetOperation throughput: longrun vs a bare tonic server (h2load)
+#   2. Cancel + Complete acknowledged writes/s at 64 clients (synchronous=FULL)
+#   3. Cancel reaching an open Watch: p50/p99
+# Usage: bench/run.sh [seconds-per-write-run]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-10}
+requests=${REQUESTS:-200000}
+
+if ! command -v h2load >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq nghttp2-client >/dev/null
+fi
+cargo build --release --quiet --bin longrun --example bench_bare_server --example bench_load
+bin=target/release
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return; sleep 0.1; done; echo "port $1 never opened"; exit 1; }
+
+$bin/examples/bench_bare_server 127.0.0.1:19090 & pids+=($!)
+LONGRUN_LOG=warn $bin/longrun serve --listen 127.0.0.1:19080 --control-listen 127.0.0.1:19081 \
+  --database "sqlite://$work/bench.db" & pids+=($!)
+wait_port 19090; wait_port 19080; wait_port 19081
+
+name=$($bin/examples/bench_load create 127.0.0.1:19081 projects/bench/locations/l)
+$bin/examples/bench_load get-body "$work/get.bin" "$name"
+
+h2() {
+  h2load -n "$requests" -c 16 -m 16 -t 1 --data="$work/get.bin" \
+    -H 'content-type: application/grpc' -H 'te: trailers' \
+    "http://127.0.0.1:$1/google.longrunning.Operations/GetOperation" | grep -E 'finished in|requests:|status codes'
+}
+echo "== GetOperation, bare tonic server"; bare=$(h2 19090); echo "$bare"
+echo "== GetOperation, longrun serve";     ours=$(h2 19080); echo "$ours"
+rps() { sed -n 's/.*finished in [^,]*, \([0-9.]*\) req\/s.*/\1/p' <<<"$1"; }
+python3 -c "b=$(rps "$bare"); o=$(rps "$ours"); print(f'ratio longrun/bare = {o/b:.3f} ({o:.0f} vs {b:.0f} req/s)')"
+
+echo "== Cancel + Complete, 64 clients, ${seconds}s"
+$bin/examples/bench_load writes 127.0.0.1:19081 127.0.0.1:19080 64 "$seconds"
+
+echo "== Cancel -> Watch latency"
+$bin/examples/bench_load watch-latency 127.0.0.1:19081 127.0.0.1:19080 1000

@@ -1,0 +1,79 @@
+//! The baseline for bench/run.sh: a bare tonic server whose GetOperation
+//! returns one fixed Operation from memory. Everything else is unimplemented.
+//!
+//! Run: `cargo run --release --example bench_bare_server -- 127.0.0.1:9090`
+
+use longrun::pb::longrunning::{self as lro, operations_server};
+use tonic::{Request, Response, Status};
+
+struct Bare {
+    operation: lro::Operation,
+}
+
+#[tonic::async_trait]
+impl operations_server::Operations for Bare {
+    async fn list_operations(
+        &self,
+        _: Request<lro::ListOperationsRequest>,
+    ) -> Result<Response<lro::ListOperationsResponse>, Status> {
+        Err(Status::unimplemented("bare"))
+    }
+
+    async fn get_operation(
+        &self,
+        _: Request<lro::GetOperationRequest>,
+    ) -> Result<Response<lro::Operation>, Status> {
+        Ok(Response::new(self.operation.clone()))
+    }
+
+    async fn delete_operation(
+        &self,
+        _: Request<lro::DeleteOperationRequest>,
+    ) -> Result<Response<()>, Status> {
+        Err(Status::unimplemented("bare"))
+    }
+
+    async fn cancel_operation(
+        &self,
+        _: Request<lro::CancelOperationRequest>,
+    ) -> Result<Response<()>, Status> {
+        Err(Status::unimplemented("bare"))
+    }
+
+    async fn wait_operation(
+        &self,
+        _: Request<lro::WaitOperationRequest>,
+    ) -> Result<Response<lro::Operation>, Status> {
+        Err(Status::unimplemented("bare"))
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:9090".into())
+        .parse()?;
+    // Shaped like what longrun returns for a fresh operation.
+    let metadata = longrun::pb::control::OperationMetadata {
+        create_time: Some(prost_types::Timestamp {
+            seconds: 1_790_000_000,
+            nanos: 0,
+        }),
+        ..Default::default()
+    };
+    let operation = lro::Operation {
+        name: "projects/bench/locations/l/operations/op-abcdefghijklmnopqrstuvwxyz".into(),
+        metadata: Some(prost_types::Any {
+            type_url: "type.googleapis.com/longrun.v1.OperationMetadata".into(),
+            value: prost::Message::encode_to_vec(&metadata),
+        }),
+        done: false,
+        result: None,
+    };
+    tonic::transport::Server::builder()
+        .add_service(operations_server::OperationsServer::new(Bare { operation }))
+        .serve(addr)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,184 @@
+//! Load generator for bench/run.sh (not a test):
+//!
+//! - `get-body FILE NAME`: writes a gRPC-framed GetOperationRequest for h2load.
+//! - `create CONTROL PARENT`: creates one operation, prints its name.
+//! - `writes CONTROL PUBLIC CLIENTS SECONDS`: acknowledged Cancel + Complete
+//!   writes per second at CLIENTS concurrent clients.
+//! - `watch-latency CONTROL PUBLIC SAMPLES`: time from sending Cancel to the
+//!   worker's Watch event that carries it; prints p50/p90/p99.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use longrun::pb::control::{self as ctl, operations_control_client::OperationsControlClient};
+use longrun::pb::longrunning::{self as lro, operations_client::OperationsClient};
+use prost::Message;
+use tonic::transport::Channel;
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+const PARENT: &str = "projects/bench/locations/l";
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let arg = |i: usize| args.get(i).cloned().ok_or("missing argument");
+    match args.first().map(String::as_str) {
+        Some("get-body") => get_body(&arg(1)?, &arg(2)?),
+        Some("create") => {
+            let mut control = OperationsControlClient::new(connect(&arg(1)?).await?);
+            let op = control
+                .create_operation(ctl::CreateOperationRequest {
+                    parent: arg(2)?,
+                    ..Default::default()
+                })
+                .await?;
+            println!("{}", op.into_inner().name);
+            Ok(())
+        }
+        Some("writes") => writes(&arg(1)?, &arg(2)?, arg(3)?.parse()?, arg(4)?.parse()?).await,
+        Some("watch-latency") => watch_latency(&arg(1)?, &arg(2)?, arg(3)?.parse()?).await,
+        _ => Err("usage: bench_load get-body|create|writes|watch-latency ...".into()),
+    }
+}
+
+async fn connect(addr: &str) -> Result<Channel> {
+    Ok(Channel::from_shared(format!("http://{addr}"))?
+        .connect()
+        .await?)
+}
+
+fn get_body(path: &str, name: &str) -> Result<()> {
+    let message = lro::GetOperationRequest { name: name.into() }.encode_to_vec();
+    let mut framed = vec![0u8];
+    framed.extend_from_slice(&u32::try_from(message.len())?.to_be_bytes());
+    framed.extend_from_slice(&message);
+    std::fs::write(path, framed)?;
+    Ok(())
+}
+
+async fn writes(control_addr: &str, public_addr: &str, clients: usize, seconds: u64) -> Result<()> {
+    // Several connections, as 64 independent clients would have.
+    let connections = clients.div_ceil(8);
+    let mut controls = Vec::new();
+    let mut publics = Vec::new();
+    for _ in 0..connections {
+        controls.push(OperationsControlClient::new(connect(control_addr).await?));
+        publics.push(OperationsClient::new(connect(public_addr).await?));
+    }
+    let acked = Arc::new(AtomicU64::new(0));
+    let stop_at = Instant::now() + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for client in 0..clients {
+        let mut control = controls[client % connections].clone();
+        let mut public = publics[client % connections].clone();
+        let acked = Arc::clone(&acked);
+        tasks.push(tokio::spawn(async move {
+            let mut writes = 0u64;
+            let mut round = 0u64;
+            while Instant::now() < stop_at {
+                // A fresh operation each round; the create is not counted.
+                let Ok(op) = control
+                    .create_operation(ctl::CreateOperationRequest {
+                        parent: PARENT.into(),
+                        ..Default::default()
+                    })
+                    .await
+                else {
+                    break;
+                };
+                let name = op.into_inner().name;
+                let result = if round % 2 == 0 {
+                    public
+                        .cancel_operation(lro::CancelOperationRequest { name })
+                        .await
+                        .map(|_| ())
+                } else {
+                    control
+                        .complete_operation(ctl::CompleteOperationRequest {
+                            name,
+                            result: Some(ctl::complete_operation_request::Result::Response(
+                                prost_types::Any {
+                                    type_url: "type.googleapis.com/google.protobuf.Empty".into(),
+                                    value: Vec::new(),
+                                },
+                            )),
+                        })
+                        .await
+                        .map(|_| ())
+                };
+                if result.is_ok() {
+                    writes += 1;
+                }
+                round += 1;
+            }
+            acked.fetch_add(writes, Ordering::Relaxed);
+        }));
+    }
+    let started = Instant::now();
+    for task in tasks {
+        task.await?;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let total = acked.load(Ordering::Relaxed);
+    // Each round is two acknowledged writes (Create, then Cancel or Complete).
+    println!(
+        "clients={clients} seconds={elapsed:.1} cancel_or_complete={total} per_second={:.0} all_writes_per_second={:.0}",
+        total as f64 / elapsed,
+        2.0 * total as f64 / elapsed
+    );
+    Ok(())
+}
+
+async fn watch_latency(control_addr: &str, public_addr: &str, samples: usize) -> Result<()> {
+    let mut control = OperationsControlClient::new(connect(control_addr).await?);
+    let mut public = OperationsClient::new(connect(public_addr).await?);
+    let mut latencies = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        let op = control
+            .create_operation(ctl::CreateOperationRequest {
+                parent: PARENT.into(),
+                cancel_grace: Some(prost_types::Duration {
+                    seconds: 60,
+                    nanos: 0,
+                }),
+                ..Default::default()
+            })
+            .await?
+            .into_inner();
+        let mut watch = control
+            .watch_operation(ctl::WatchOperationRequest {
+                name: op.name.clone(),
+            })
+            .await?
+            .into_inner();
+        watch.message().await?.ok_or("watch ended early")?;
+        let sent = Instant::now();
+        public
+            .cancel_operation(lro::CancelOperationRequest {
+                name: op.name.clone(),
+            })
+            .await?;
+        loop {
+            let event = watch
+                .message()
+                .await?
+                .ok_or("watch ended before the cancel")?;
+            if event.cancel_requested {
+                latencies.push(sent.elapsed());
+                break;
+            }
+        }
+    }
+    latencies.sort();
+    let pick = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+    println!(
+        "samples={samples} p50_ms={:.3} p90_ms={:.3} p99_ms={:.3} max_ms={:.3}",
+        pick(0.50).as_secs_f64() * 1e3,
+        pick(0.90).as_secs_f64() * 1e3,
+        pick(0.99).as_secs_f64() * 1e3,
+        pick(1.0).as_secs_f64() * 1e3
+    );
+    Ok(())
+}
