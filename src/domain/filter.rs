@@ -68,6 +68,8 @@ mod parser;
 mod time;
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod tests;
 
 use std::fmt;

@@ -35,6 +35,13 @@ pub(super) struct Literal {
 
 impl Literal {
     pub(super) fn new(text: String, leading_star: bool, trailing_star: bool) -> Self {
+        // A lone `*` has no side: call it leading, so that equal filters
+        // build equal trees and print the same.
+        let (leading_star, trailing_star) = if text.is_empty() && trailing_star {
+            (true, leading_star)
+        } else {
+            (leading_star, trailing_star)
+        };
         // A wildcard value is a text pattern: it has no other reading.
         let plain = (!leading_star && !trailing_star).then_some(text.as_str());
         let boolean = plain.and_then(parse_bool);
@@ -189,6 +196,10 @@ mod tests {
         assert!(prefix.has_wildcard());
         assert!(!prefix.is_any());
         assert!(Literal::new(String::new(), true, false).is_any());
+        assert_eq!(
+            Literal::new(String::new(), false, true),
+            Literal::new(String::new(), true, false)
+        );
     }
 
     #[test]
