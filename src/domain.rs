@@ -13,6 +13,7 @@ mod operation;
 mod payload;
 
 pub use error::ErrorKind;
+pub use filter::{FieldValue, Filter, FilterError, FilterSchema, FilterTarget};
 pub use name::{LocationScope, NameError, OperationId, OperationName, ParentName, RequestId};
 pub use operation::{
     CancelDecision, CancelState, NewOperation, Operation, Outcome, TransitionError,
