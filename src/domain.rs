@@ -15,6 +15,7 @@ mod payload;
 
 pub use duration::{DurationError, duration_from_parts, parse_duration};
 pub use error::ErrorKind;
+pub use filter::{FieldValue, Filter, FilterError, FilterSchema, FilterTarget};
 pub use name::{LocationScope, NameError, OperationId, OperationName, ParentName, RequestId};
 pub use operation::{
     CancelDecision, CancelState, NewOperation, Operation, Outcome, TransitionError,
