@@ -9,6 +9,8 @@
 
 pub mod sqlite;
 
+pub use sqlite::SqliteStore;
+
 use std::time::SystemTime;
 
 use async_trait::async_trait;
