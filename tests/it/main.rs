@@ -9,3 +9,4 @@ mod embedded;
 mod list;
 mod operations;
 mod races;
+mod store;

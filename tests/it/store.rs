@@ -1,0 +1,5 @@
+//! The `OperationStore` conformance suite, and each backend run through it
+//! plus its own backend-specific checks.
+
+pub mod conformance;
+mod sqlite;
