@@ -2,7 +2,9 @@
 //! terminal. `anyhow` is allowed here and in main.rs only.
 
 mod client;
+mod json;
 mod output;
+mod status;
 
 use clap::{Parser, Subcommand};
 
