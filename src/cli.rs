@@ -2,7 +2,12 @@
 //! terminal. `anyhow` is allowed here and in main.rs only.
 
 mod client;
+mod control;
+mod json;
 mod output;
+mod public;
+mod status;
+mod wait;
 
 use clap::{Parser, Subcommand};
 
