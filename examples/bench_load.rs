@@ -89,7 +89,7 @@ async fn writes(control_addr: &str, public_addr: &str, clients: usize, seconds: 
                     break;
                 };
                 let name = op.into_inner().name;
-                let result = if round % 2 == 0 {
+                let result = if round.is_multiple_of(2) {
                     public
                         .cancel_operation(lro::CancelOperationRequest { name })
                         .await
