@@ -28,6 +28,11 @@ pub async fn list_pages_return_every_operation_once_in_order<S: OperationStore>(
         loop {
             let page = store.list(&q).await.expect("list");
             assert!(page.len() <= page_size as usize);
+            // A cursor that does not advance would page forever.
+            assert!(
+                seen.len() + page.len() <= all.len(),
+                "page size {page_size}: more rows than stored"
+            );
             let Some(last) = page.last() else { break };
             q.after = Some(ListCursor {
                 create_time: last.create_time,
