@@ -26,6 +26,10 @@ pub struct ServeArgs {
     #[arg(long, env = "LONGRUN_DATABASE", default_value = "sqlite://longrun.db")]
     pub database: String,
 
+    /// Operations kept in memory for Get and transitions; 0 turns it off.
+    #[arg(long, env = "LONGRUN_CACHE_ENTRIES", default_value_t = crate::server::DEFAULT_CACHE_ENTRIES)]
+    pub cache_entries: usize,
+
     /// Extra FileDescriptorSet files whose types may appear in metadata and
     /// responses (repeatable; comma-separated in the environment).
     #[arg(
@@ -90,6 +94,7 @@ impl ServeArgs {
             control_listen: self.control_listen,
             database: self.database,
             descriptor_sets: self.descriptor_sets,
+            cache_entries: self.cache_entries,
             service: ServiceSettings {
                 cancel_enabled: !self.disable_cancel,
                 default_cancel_grace: self.cancel_grace,

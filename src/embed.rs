@@ -31,7 +31,7 @@ use tokio_util::sync::CancellationToken;
 use crate::domain::{ErrorStatus, Operation, Outcome, Payload};
 use crate::grpc::{ControlGrpc, OperationsGrpc};
 use crate::pb;
-use crate::server::{ServerError, load_registry, open_store};
+use crate::server::{DEFAULT_CACHE_ENTRIES, ServerError, load_registry, open_store};
 use crate::service::{
     BackgroundTasks, Core, CreateRequest, ServiceError, ServiceSettings, SystemClock,
 };
@@ -107,7 +107,7 @@ impl Longrun {
     /// background timers.
     pub async fn open(database: &str, settings: ServiceSettings) -> Result<Self, ServerError> {
         let registry = load_registry(&[])?;
-        let store = open_store(database).await?;
+        let store = open_store(database, DEFAULT_CACHE_ENTRIES).await?;
         let core = Core::new(store, registry, settings, Arc::new(SystemClock)).await?;
         let background = BackgroundTasks::spawn(&core);
         Ok(Self {

@@ -3,6 +3,7 @@
 //! (public and control) and runs them until shutdown, then drains.
 
 use std::net::SocketAddr;
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,7 +22,7 @@ use crate::grpc::{ControlGrpc, OperationsGrpc};
 use crate::pb;
 use crate::registry::{RegistryError, TypeRegistry};
 use crate::service::{BackgroundTasks, Core, ServiceError, ServiceSettings, SystemClock};
-use crate::store::{OperationStore, SqliteStore, StoreError};
+use crate::store::{CachedStore, OperationStore, SqliteStore, StoreError};
 
 /// Bounds on what one client can make the server hold (HARDENING.md).
 #[derive(Clone, Debug)]
@@ -56,6 +57,8 @@ pub struct ServerConfig {
     pub control_listen: SocketAddr,
     pub database: String,
     pub descriptor_sets: Vec<PathBuf>,
+    /// Operations kept in memory; 0 turns the cache off.
+    pub cache_entries: usize,
     pub service: ServiceSettings,
     /// The `ErrorInfo.domain` of every error.
     pub service_name: String,
@@ -69,6 +72,7 @@ impl Default for ServerConfig {
             control_listen: SocketAddr::from(([127, 0, 0, 1], 8081)),
             database: "sqlite://longrun.db".into(),
             descriptor_sets: Vec::new(),
+            cache_entries: DEFAULT_CACHE_ENTRIES,
             service: ServiceSettings::default(),
             service_name: "cloudaicompanion.googleapis.com".into(),
             limits: Limits::default(),
@@ -82,6 +86,15 @@ pub enum ServerError {
     Store(#[from] StoreError),
     #[error("unsupported database URL {0:?}: use sqlite://FILE or sqlite::memory:")]
     DatabaseUrl(String),
+    #[error(
+        "database {0:?} is in use by another longrun server; a SQLite file serves one server (use PostgreSQL for several replicas)"
+    )]
+    DatabaseInUse(String),
+    #[error("cannot lock {path}: {source}")]
+    LockFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot read descriptor set {path}: {source}")]
     DescriptorFile {
         path: PathBuf,
@@ -133,11 +146,59 @@ impl RunningServer {
     }
 }
 
-pub async fn open_store(url: &str) -> Result<Arc<dyn OperationStore>, ServerError> {
-    if url.starts_with("sqlite:") {
-        return Ok(Arc::new(SqliteStore::open(url).await?));
+/// Operations kept in memory by default (see `CachedStore`).
+pub const DEFAULT_CACHE_ENTRIES: usize = 100_000;
+
+/// Opens the store behind `url`. A SQLite file belongs to one server: the
+/// server caches what it wrote, so a second process on the same file would
+/// read stale data. A lock file next to the database enforces that.
+pub async fn open_store(
+    url: &str,
+    cache_entries: usize,
+) -> Result<Arc<dyn OperationStore>, ServerError> {
+    if !url.starts_with("sqlite:") {
+        return Err(ServerError::DatabaseUrl(url.to_owned()));
     }
-    Err(ServerError::DatabaseUrl(url.to_owned()))
+    let guard = lock_database_file(url)?;
+    let store = SqliteStore::open(url).await?;
+    let Some(capacity) = NonZeroUsize::new(cache_entries) else {
+        return Ok(Arc::new(store));
+    };
+    let cached = CachedStore::new(store, capacity);
+    Ok(match guard {
+        Some(file) => Arc::new(cached.with_guard(Box::new(file))),
+        None => Arc::new(cached),
+    })
+}
+
+/// Takes an exclusive lock on `<database>.lock`; `None` for in-memory URLs.
+fn lock_database_file(url: &str) -> Result<Option<std::fs::File>, ServerError> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let path = rest.split_once('?').map_or(rest, |(path, _)| path);
+    if path.is_empty() || path == ":memory:" || rest.contains("mode=memory") {
+        return Ok(None);
+    }
+    let lock_path = PathBuf::from(format!("{path}.lock"));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|source| ServerError::LockFile {
+            path: lock_path.clone(),
+            source,
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Err(ServerError::DatabaseInUse(path.to_owned())),
+        Err(std::fs::TryLockError::Error(source)) => Err(ServerError::LockFile {
+            path: lock_path,
+            source,
+        }),
+    }
 }
 
 pub fn load_registry(paths: &[PathBuf]) -> Result<TypeRegistry, ServerError> {
@@ -160,7 +221,7 @@ pub fn load_registry(paths: &[PathBuf]) -> Result<TypeRegistry, ServerError> {
 /// Opens everything and starts serving; returns once both listeners accept.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let registry = load_registry(&config.descriptor_sets)?;
-    let store = open_store(&config.database).await?;
+    let store = open_store(&config.database, config.cache_entries).await?;
     let core = Core::new(
         store,
         registry,

@@ -7,8 +7,10 @@
 //! thing only it can: compare-and-swap on an operation's version, which makes
 //! "first writer wins" hold across tasks and replicas.
 
+mod cache;
 pub mod sqlite;
 
+pub use cache::CachedStore;
 pub use sqlite::SqliteStore;
 
 use std::time::SystemTime;

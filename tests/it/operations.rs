@@ -282,3 +282,21 @@ impl OperationsClientFromAddr {
         lro::operations_client::OperationsClient::new(channel(addr).await)
     }
 }
+
+#[tokio::test]
+async fn second_server_on_the_same_sqlite_file_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("one.db");
+    let first = TestServer::on_file(&path, ServiceSettings::default()).await;
+    let url = format!("sqlite://{}", path.display());
+    let second =
+        longrun::server::start(crate::support::config(url, ServiceSettings::default())).await;
+    let Err(err) = second else {
+        panic!("a second server on the same file must not start");
+    };
+    assert!(
+        err.to_string().contains("in use by another longrun server"),
+        "{err}"
+    );
+    first.stop().await;
+}

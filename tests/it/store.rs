@@ -1,5 +1,6 @@
 //! The `OperationStore` conformance suite, and each backend run through it
 //! plus its own backend-specific checks.
 
+mod cached;
 pub mod conformance;
 mod sqlite;
