@@ -67,28 +67,55 @@ async fn writes(control_addr: &str, public_addr: &str, clients: usize, seconds: 
         controls.push(OperationsControlClient::new(connect(control_addr).await?));
         publics.push(OperationsClient::new(connect(public_addr).await?));
     }
-    let acked = Arc::new(AtomicU64::new(0));
-    let stop_at = Instant::now() + Duration::from_secs(seconds);
-    let mut tasks = Vec::new();
+    // Untimed: every client creates the operations it will end.
+    let per_client = usize::try_from(
+        std::env::var("OPS_PER_CLIENT")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1500u64),
+    )?;
+    let mut pools = Vec::new();
     for client in 0..clients {
         let mut control = controls[client % connections].clone();
-        let mut public = publics[client % connections].clone();
-        let acked = Arc::clone(&acked);
-        tasks.push(tokio::spawn(async move {
-            let mut writes = 0u64;
-            let mut round = 0u64;
-            while Instant::now() < stop_at {
-                // A fresh operation each round; the create is not counted.
-                let Ok(op) = control
+        pools.push(tokio::spawn(async move {
+            let mut names = Vec::with_capacity(per_client);
+            for _ in 0..per_client {
+                let op = control
                     .create_operation(ctl::CreateOperationRequest {
                         parent: PARENT.into(),
                         ..Default::default()
                     })
-                    .await
-                else {
+                    .await?;
+                names.push(op.into_inner().name);
+            }
+            Ok::<_, tonic::Status>(names)
+        }));
+    }
+    let mut names_per_client = Vec::new();
+    for pool in pools {
+        names_per_client.push(pool.await??);
+    }
+
+    // Timed: each client ends its operations, alternating Cancel (the
+    // operation is unstarted, so it is done at once) and Complete.
+    let acked = Arc::new(AtomicU64::new(0));
+    let ran_out = Arc::new(AtomicU64::new(0));
+    let stop_at = Instant::now() + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for (client, names) in names_per_client.into_iter().enumerate() {
+        let mut control = controls[client % connections].clone();
+        let mut public = publics[client % connections].clone();
+        let acked = Arc::clone(&acked);
+        let ran_out = Arc::clone(&ran_out);
+        tasks.push(tokio::spawn(async move {
+            let mut writes = 0u64;
+            let mut names = names.into_iter();
+            let mut round = 0u64;
+            while Instant::now() < stop_at {
+                let Some(name) = names.next() else {
+                    ran_out.fetch_add(1, Ordering::Relaxed);
                     break;
                 };
-                let name = op.into_inner().name;
                 let result = if round.is_multiple_of(2) {
                     public
                         .cancel_operation(lro::CancelOperationRequest { name })
@@ -122,11 +149,10 @@ async fn writes(control_addr: &str, public_addr: &str, clients: usize, seconds: 
     }
     let elapsed = started.elapsed().as_secs_f64();
     let total = acked.load(Ordering::Relaxed);
-    // Each round is two acknowledged writes (Create, then Cancel or Complete).
     println!(
-        "clients={clients} seconds={elapsed:.1} cancel_or_complete={total} per_second={:.0} all_writes_per_second={:.0}",
+        "clients={clients} seconds={elapsed:.1} acknowledged_cancel_or_complete={total} per_second={:.0} clients_out_of_operations={}",
         total as f64 / elapsed,
-        2.0 * total as f64 / elapsed
+        ran_out.load(Ordering::Relaxed)
     );
     Ok(())
 }

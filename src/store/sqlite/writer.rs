@@ -3,10 +3,11 @@
 //! SQLite lets one connection write at a time and a durable commit costs an
 //! fsync, so every write goes through one task owning one connection. It
 //! takes the first queued request, drains what else is queued (up to
-//! `MAX_GROUP`), runs them all in one `BEGIN IMMEDIATE` transaction, each in
-//! its own savepoint so one failing request does not undo the others, commits
-//! once (one fsync for the group) and only then answers each request: no
-//! caller hears "done" before its write is on disk.
+//! `MAX_GROUP`), runs them all in one `BEGIN IMMEDIATE` transaction (each
+//! request changes rows with one statement, which applies whole or not at
+//! all, so one failing request does not undo the others), commits once (one
+//! fsync for the group) and only then answers each request: no caller hears
+//! "done" before its write is on disk.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -180,16 +181,21 @@ async fn commit_group(
         return;
     }
     let mut answers = Vec::with_capacity(batch.len());
-    let mut broken = None;
+    let mut lost = None;
     while let Some(request) = batch.pop_front() {
-        let (answer, failure) = apply_in_savepoint(conn, request).await;
+        let answer = request.apply(conn).await;
+        let failed = !answer.ok;
         answers.push(answer);
-        if failure.is_some() {
-            broken = failure;
+        if failed && !transaction_alive(conn).await {
+            // What ran before is gone with the transaction; the rest of the
+            // batch waits for the next group.
+            lost = Some(StoreError::Unavailable(
+                "SQLite rolled back the write transaction after an error".into(),
+            ));
             break;
         }
     }
-    let committed = match broken {
+    let committed = match lost {
         None => execute(conn, "COMMIT").await,
         Some(err) => Err(err),
     };
@@ -207,26 +213,19 @@ async fn commit_group(
     }
 }
 
-/// Runs one request inside `SAVEPOINT request`. The second value is set when
-/// the savepoint itself could not be opened, released or rolled back: then
-/// the transaction is in an unknown state and the group must end.
-async fn apply_in_savepoint(
-    conn: &mut SqliteConnection,
-    request: Request,
-) -> (Answer, Option<StoreError>) {
-    if let Err(err) = execute(conn, "SAVEPOINT request").await {
-        return (request.failed(duplicate(&err)), Some(err));
-    }
-    let answer = request.apply(conn).await;
-    let end = if answer.ok {
-        execute(conn, "RELEASE request").await
-    } else {
-        match execute(conn, "ROLLBACK TO request").await {
-            Ok(()) => execute(conn, "RELEASE request").await,
-            Err(err) => Err(err),
+/// After a failed request: is the group's transaction still open? Every
+/// request changes rows with at most one statement and SQLite undoes a failed
+/// statement on its own, so usually it is; but some errors (I/O, a full
+/// disk) make SQLite roll the whole transaction back. A `BEGIN` tells: it
+/// fails inside a transaction and succeeds outside one.
+async fn transaction_alive(conn: &mut SqliteConnection) -> bool {
+    match execute(conn, "BEGIN").await {
+        Err(_) => true,
+        Ok(()) => {
+            let _ = execute(conn, "ROLLBACK").await;
+            false
         }
-    };
-    (answer, end.err())
+    }
 }
 
 async fn execute(conn: &mut SqliteConnection, statement: &'static str) -> Result<(), StoreError> {

@@ -1,6 +1,7 @@
 //! The statements of each write. They run only on the writer's connection,
-//! inside the group's transaction and the request's savepoint, so a check
-//! followed by a write is atomic: nobody else writes in between.
+//! inside the group's transaction, so a check followed by a write is atomic:
+//! nobody else writes in between. Each changes rows with at most one
+//! statement; the writer relies on that instead of savepoints.
 
 use sqlx::SqliteConnection;
 
