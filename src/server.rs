@@ -298,18 +298,22 @@ fn public_routes(
     )
     .max_decoding_message_size(max)
     .max_encoding_message_size(max);
-    let reflection_v1 = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
-    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1alpha()?;
+    let reflection_v1 = public_reflection().build_v1()?;
+    let reflection_v1alpha = public_reflection().build_v1alpha()?;
     Ok(Routes::new(operations)
         .add_service(health)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha))
+}
+
+/// Reflection that advertises only what the public port serves: the control
+/// service's descriptors are in the same set, but it is not served here.
+fn public_reflection() -> tonic_reflection::server::Builder<'static> {
+    tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .with_service_name("google.longrunning.Operations")
+        .with_service_name("grpc.health.v1.Health")
 }
 
 fn control_routes(

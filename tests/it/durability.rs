@@ -157,3 +157,49 @@ async fn acknowledged_cancels_and_completes_survive_sigkill() {
     }
     println!("{} acknowledged writes survived SIGKILL", acked.len());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_drains_open_waits_and_exits_zero() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut process = spawn_server(&dir.path().join("drain.db")).await;
+    let mut control = OperationsControlClient::new(channel(process.control).await);
+    let op = control
+        .create_operation(ctl::CreateOperationRequest {
+            parent: PARENT.into(),
+            ..Default::default()
+        })
+        .await
+        .expect("create")
+        .into_inner();
+    let mut ops = OperationsClient::new(channel(process.public).await);
+    let name = op.name.clone();
+    let waiter = tokio::spawn(async move {
+        ops.wait_operation(lro::WaitOperationRequest {
+            name,
+            timeout: Some(pb_duration(Duration::from_secs(60))),
+        })
+        .await
+    });
+    // Give the Wait time to reach the server before the signal.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let pid = process.child.id().expect("running").to_string();
+    let sent = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .expect("kill runs");
+    assert!(sent.success());
+    let waited = tokio::time::timeout(Duration::from_secs(20), waiter)
+        .await
+        .expect("the wait ends with the drain")
+        .expect("joins")
+        .expect("the wait is answered, not cut off")
+        .into_inner();
+    assert_eq!(waited.name, op.name);
+    assert!(!waited.done);
+    let status = tokio::time::timeout(Duration::from_secs(20), process.child.wait())
+        .await
+        .expect("exits after draining")
+        .expect("status");
+    assert!(status.success(), "exit status {status:?}");
+}

@@ -3,6 +3,7 @@
 mod support;
 
 mod cancel;
+mod cli;
 mod control;
 mod durability;
 mod embedded;
