@@ -52,6 +52,10 @@ pub struct ServeArgs {
     #[arg(long, env = "LONGRUN_RETENTION", default_value = "30d", value_parser = duration)]
     pub retention: Duration,
 
+    /// Waits and Watches held open at once; one more is RESOURCE_EXHAUSTED.
+    #[arg(long, env = "LONGRUN_MAX_WAITERS", default_value_t = 10_000)]
+    pub max_waiters: usize,
+
     /// Answer CancelOperation with UNIMPLEMENTED.
     #[arg(long, env = "LONGRUN_DISABLE_CANCEL")]
     pub disable_cancel: bool,
@@ -100,6 +104,7 @@ impl ServeArgs {
                 default_cancel_grace: self.cancel_grace,
                 wait_cap: self.wait_cap,
                 retention: self.retention,
+                max_waiters: self.max_waiters,
             },
             service_name: self.service_name,
             limits: Limits {

@@ -18,7 +18,7 @@ mod page_token;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use tokio::sync::Notify;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::{Operation, OperationName};
@@ -43,6 +43,9 @@ pub struct ServiceSettings {
     pub wait_cap: Duration,
     /// How long a done operation is kept.
     pub retention: Duration,
+    /// Open Waits and Watches the server holds at once, across connections;
+    /// one more is RESOURCE_EXHAUSTED.
+    pub max_waiters: usize,
 }
 
 impl Default for ServiceSettings {
@@ -52,6 +55,7 @@ impl Default for ServiceSettings {
             default_cancel_grace: Duration::from_secs(30),
             wait_cap: Duration::from_secs(60),
             retention: Duration::from_secs(30 * 24 * 3600),
+            max_waiters: 10_000,
         }
     }
 }
@@ -90,6 +94,8 @@ struct Inner {
     grace_changed: Notify,
     /// Cancelled when the server drains: Waits return, Watches end.
     shutdown: CancellationToken,
+    /// Bounds the Waits and Watches held open at once.
+    waiters: Arc<Semaphore>,
 }
 
 impl Core {
@@ -100,6 +106,7 @@ impl Core {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, ServiceError> {
         let key = store.page_token_key().await?;
+        let waiters = Arc::new(Semaphore::new(settings.max_waiters));
         Ok(Self {
             inner: Arc::new(Inner {
                 store,
@@ -110,6 +117,7 @@ impl Core {
                 tokens: PageTokens::new(key),
                 grace_changed: Notify::new(),
                 shutdown: CancellationToken::new(),
+                waiters,
             }),
         })
     }
@@ -137,6 +145,13 @@ impl Core {
 
     pub async fn close_store(&self) {
         self.inner.store.close().await;
+    }
+
+    /// A place for one more open Wait or Watch, or RESOURCE_EXHAUSTED.
+    fn waiter_permit(&self) -> Result<OwnedSemaphorePermit, ServiceError> {
+        Arc::clone(&self.inner.waiters)
+            .try_acquire_owned()
+            .map_err(|_| ServiceError::TooManyWaiters)
     }
 
     fn now(&self) -> SystemTime {

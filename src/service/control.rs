@@ -66,15 +66,25 @@ impl Core {
         };
         let mut op = Operation::create(new, self.now());
         self.inner.metadata.stamp(&mut op);
-        match self.store().insert(&op).await? {
-            Inserted::Created(created) => Ok(created),
-            Inserted::Conflict(existing) if same_request(&existing, request_id.as_ref()) => {
-                Ok(existing)
-            }
-            Inserted::Conflict(existing) => {
-                Err(ServiceError::AlreadyExists(existing.name.to_string()))
+        // At most two rounds: an expired operation that still holds the name
+        // or the request id is removed once, then the insert is retried.
+        for _ in 0..2 {
+            match self.store().insert(&op).await? {
+                Inserted::Created(created) => return Ok(created),
+                Inserted::Conflict(existing) if existing.is_expired(self.now()) => {
+                    // Retention ended: the name is free for callers (SPEC §1),
+                    // whether or not the purge has run yet.
+                    self.store().delete(&existing.name).await?;
+                }
+                Inserted::Conflict(existing) if same_request(&existing, request_id.as_ref()) => {
+                    return Ok(existing);
+                }
+                Inserted::Conflict(existing) => {
+                    return Err(ServiceError::AlreadyExists(existing.name.to_string()));
+                }
             }
         }
+        Err(ServiceError::Contended(op.name.to_string()))
     }
 
     pub async fn update_operation(
@@ -124,6 +134,7 @@ impl Core {
     /// a Watch marks the work as started, so later cancels wait for the worker.
     pub async fn watch_operation(&self, name: &str) -> Result<WatchStream, ServiceError> {
         let name = OperationName::parse(name)?;
+        let permit = self.waiter_permit()?;
         let mut subscription = self.inner.notifier.subscribe(&name);
         let first = self
             .transition(&name, |op, now| Ok(op.mark_started(now)))
@@ -131,6 +142,8 @@ impl Core {
         let (sender, receiver) = mpsc::channel(WATCH_BUFFER);
         let core = self.clone();
         tokio::spawn(async move {
+            // Held for as long as the stream is open.
+            let _permit = permit;
             let shutdown = core.inner.shutdown.clone();
             let mut last_version = first.version;
             let mut done = first.is_done();

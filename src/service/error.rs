@@ -34,6 +34,8 @@ pub enum ServiceError {
     CancelDisabled,
     #[error("the server is shutting down")]
     ShuttingDown,
+    #[error("too many open waits and watches on this server; retry later")]
+    TooManyWaiters,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -52,6 +54,7 @@ impl ServiceError {
             ServiceError::Contended(_) => ErrorKind::Aborted,
             ServiceError::CancelDisabled => ErrorKind::Unimplemented,
             ServiceError::ShuttingDown => ErrorKind::Unavailable,
+            ServiceError::TooManyWaiters => ErrorKind::ResourceExhausted,
             ServiceError::Store(err) => err.kind(),
         }
     }
@@ -71,6 +74,7 @@ impl ServiceError {
             ServiceError::Contended(_) => "CONCURRENT_MODIFICATION",
             ServiceError::CancelDisabled => "CANCEL_DISABLED",
             ServiceError::ShuttingDown => "SHUTTING_DOWN",
+            ServiceError::TooManyWaiters => "TOO_MANY_WAITERS",
             ServiceError::Store(StoreError::Unavailable(_) | StoreError::Closed) => {
                 "STORE_UNAVAILABLE"
             }
@@ -97,6 +101,7 @@ impl ServiceError {
             ServiceError::InvalidName(_)
             | ServiceError::CancelDisabled
             | ServiceError::ShuttingDown
+            | ServiceError::TooManyWaiters
             | ServiceError::Store(_) => Vec::new(),
         }
     }

@@ -157,6 +157,7 @@ impl Core {
         deadline: Option<Instant>,
     ) -> Result<Operation, ServiceError> {
         let name = OperationName::parse(name)?;
+        let _permit = self.waiter_permit()?;
         let start = Instant::now();
         let mut until = start
             + timeout

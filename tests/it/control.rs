@@ -253,3 +253,27 @@ async fn public_listener_does_not_serve_the_control_api() {
         .expect_err("not served");
     assert_eq!(err.code(), Code::Unimplemented);
 }
+
+#[tokio::test]
+async fn expired_operation_frees_its_id_before_the_purge_runs() {
+    let server = TestServer::with_settings(longrun::service::ServiceSettings {
+        retention: Duration::ZERO,
+        ..Default::default()
+    })
+    .await;
+    let request = ctl::CreateOperationRequest {
+        parent: PARENT.into(),
+        operation_id: "short-lived".into(),
+        ..Default::default()
+    };
+    let first = server.create_with(request.clone()).await;
+    server
+        .complete(&first.name, empty_response())
+        .await
+        .expect("complete");
+    let gone = server.get(&first.name).await.expect_err("expired at once");
+    assert_eq!(gone.code(), Code::NotFound);
+    let again = server.create_with(request).await;
+    assert_eq!(again.name, first.name);
+    assert!(!again.done, "a new operation, not the expired one");
+}

@@ -5,6 +5,7 @@ mod support;
 mod cancel;
 mod cli;
 mod control;
+mod custom_metadata;
 mod durability;
 mod embedded;
 mod list;

@@ -357,3 +357,51 @@ async fn reflection_v1_and_v1alpha_list_the_public_services() {
         .into_inner();
     assert!(responses.message().await.expect("stream").is_some());
 }
+
+#[tokio::test]
+async fn waits_beyond_the_server_limit_are_resource_exhausted() {
+    let server = TestServer::with_settings(ServiceSettings {
+        max_waiters: 1,
+        ..ServiceSettings::default()
+    })
+    .await;
+    let op = server.create().await;
+    let mut ops = OperationsClientFromAddr::connect(server.server.public_addr).await;
+    let name = op.name.clone();
+    let holder = tokio::spawn(async move {
+        ops.wait_operation(lro::WaitOperationRequest {
+            name,
+            timeout: Some(pb_duration(Duration::from_secs(30))),
+        })
+        .await
+    });
+    while server.server.core().notifier().watched_count() == 0 {
+        tokio::task::yield_now().await;
+    }
+    let refused = server
+        .wait(&op.name, Some(Duration::from_secs(1)))
+        .await
+        .expect_err("over the limit");
+    assert_eq!(refused.code(), Code::ResourceExhausted);
+    assert_eq!(reason(&refused), "TOO_MANY_WAITERS");
+    server
+        .complete(&op.name, empty_response())
+        .await
+        .expect("complete");
+    assert!(
+        holder
+            .await
+            .expect("joins")
+            .expect("answered")
+            .into_inner()
+            .done
+    );
+    // The place is free again once the first Wait returned.
+    assert!(
+        server
+            .wait(&op.name, Some(Duration::ZERO))
+            .await
+            .expect("admitted")
+            .done
+    );
+}
