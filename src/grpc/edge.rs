@@ -6,6 +6,10 @@
 //!   reports CANCELLED), and handed to handlers as a `RequestDeadline`;
 //! - an oversized message is RESOURCE_EXHAUSTED (tonic says OUT_OF_RANGE,
 //!   which no longrun handler ever returns).
+//!
+//! It also gives every call a request id (the caller's `x-request-id`, or a
+//! new one), echoed in the response and attached to internal errors, so a
+//! report from a client can be found in the log.
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -17,6 +21,32 @@ use tonic::Code;
 
 use super::deadline::parse_grpc_timeout;
 use super::status::status_with_info;
+
+tokio::task_local! {
+    static REQUEST_ID: Arc<str>;
+}
+
+/// The id of the call being served, inside the handler's task.
+pub fn current_request_id() -> Option<Arc<str>> {
+    REQUEST_ID.try_with(Arc::clone).ok()
+}
+
+/// Runs `future` as the call `id` (for tests and embedders' own layers).
+pub async fn with_request_id<F: std::future::Future>(id: &str, future: F) -> F::Output {
+    REQUEST_ID.scope(Arc::from(id), future).await
+}
+
+/// A caller's id is kept when it is short and printable; otherwise ours.
+fn request_id(headers: &http::HeaderMap) -> Arc<str> {
+    let theirs = headers
+        .get("x-request-id")
+        .and_then(|value| value.to_str().ok())
+        .filter(|id| (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic()));
+    match theirs {
+        Some(id) => Arc::from(id),
+        None => Arc::from(format!("{:016x}", rand::random::<u64>())),
+    }
+}
 
 /// When the caller stops waiting, from its `grpc-timeout`.
 #[derive(Clone, Copy, Debug)]
@@ -91,7 +121,8 @@ where
         if let Some(deadline) = deadline {
             request.extensions_mut().insert(RequestDeadline(deadline));
         }
-        let response = self.inner.call(request);
+        let id = request_id(request.headers());
+        let response = REQUEST_ID.scope(Arc::clone(&id), self.inner.call(request));
         Box::pin(async move {
             let response = match deadline {
                 None => response.await.map_err(Into::into)?,
@@ -109,7 +140,11 @@ where
                     }
                 },
             };
-            Ok(fix_size_limit_code(response))
+            let mut response = fix_size_limit_code(response);
+            if let Ok(value) = HeaderValue::from_str(&id) {
+                response.headers_mut().insert("x-request-id", value);
+            }
+            Ok(response)
         })
     }
 }

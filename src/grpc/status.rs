@@ -1,11 +1,13 @@
 use prost::Message;
 use tonic::Code;
 
+use super::edge::current_request_id;
 use crate::domain::ErrorKind;
 use crate::pb;
 use crate::service::ServiceError;
 
 const ERROR_INFO_TYPE: &str = "type.googleapis.com/google.rpc.ErrorInfo";
+const REQUEST_INFO_TYPE: &str = "type.googleapis.com/google.rpc.RequestInfo";
 
 /// The one table from error kinds to gRPC codes. Exhaustive on purpose: a
 /// new kind does not compile until it has a code.
@@ -35,35 +37,75 @@ pub fn status_with_info(
     domain: &str,
     metadata: impl IntoIterator<Item = (String, String)>,
 ) -> tonic::Status {
+    status_with_details(code, message, error_info(reason, domain, metadata), None)
+}
+
+fn error_info(
+    reason: &str,
+    domain: &str,
+    metadata: impl IntoIterator<Item = (String, String)>,
+) -> prost_types::Any {
     let info = pb::rpc::ErrorInfo {
         reason: reason.to_owned(),
         domain: domain.to_owned(),
         metadata: metadata.into_iter().collect(),
     };
-    let details = pb::rpc::Status {
-        code: code as i32,
-        message: message.clone(),
-        details: vec![prost_types::Any {
-            type_url: ERROR_INFO_TYPE.to_owned(),
-            value: info.encode_to_vec(),
-        }],
-    };
-    tonic::Status::with_details(code, message, details.encode_to_vec().into())
+    prost_types::Any {
+        type_url: ERROR_INFO_TYPE.to_owned(),
+        value: info.encode_to_vec(),
+    }
 }
 
-/// Converts a use-case failure for the wire. Internal failures are logged
-/// with their whole chain; the client sees a fixed message.
+fn status_with_details(
+    code: Code,
+    message: String,
+    info: prost_types::Any,
+    request_id: Option<&str>,
+) -> tonic::Status {
+    let mut details = vec![info];
+    if let Some(request_id) = request_id {
+        let request_info = pb::rpc::RequestInfo {
+            request_id: request_id.to_owned(),
+            serving_data: String::new(),
+        };
+        details.push(prost_types::Any {
+            type_url: REQUEST_INFO_TYPE.to_owned(),
+            value: request_info.encode_to_vec(),
+        });
+    }
+    let status = pb::rpc::Status {
+        code: code as i32,
+        message: message.clone(),
+        details,
+    };
+    tonic::Status::with_details(code, message, status.encode_to_vec().into())
+}
+
+/// Converts a use-case failure for the wire. Server-side failures are logged
+/// with their whole chain and the request id, which the client also gets
+/// (`RequestInfo`) next to a fixed message.
 pub fn error_status(err: &ServiceError, domain: &str) -> tonic::Status {
     let kind = err.kind();
-    if !kind.is_client_error() {
-        tracing::error!(error = %err, debug = ?err, "request failed");
-    }
-    status_with_info(
-        code_for(kind),
-        err.public_message(),
+    let info = error_info(
         err.reason(),
         domain,
         err.metadata().into_iter().map(|(k, v)| (k.to_owned(), v)),
+    );
+    if kind.is_client_error() {
+        return status_with_details(code_for(kind), err.public_message(), info, None);
+    }
+    let request_id = current_request_id();
+    tracing::error!(
+        request_id = request_id.as_deref().unwrap_or("-"),
+        error = %err,
+        debug = ?err,
+        "request failed"
+    );
+    status_with_details(
+        code_for(kind),
+        err.public_message(),
+        info,
+        request_id.as_deref(),
     )
 }
 
@@ -100,6 +142,25 @@ mod tests {
         for (kind, code) in expected {
             assert_eq!(code_for(kind) as i32, code, "{kind}");
         }
+    }
+
+    #[tokio::test]
+    async fn server_failure_carries_the_request_id_and_a_fixed_message() {
+        let err = ServiceError::Store(crate::store::StoreError::Backend("disk on fire".into()));
+        let status = super::super::edge::with_request_id("req-42", async {
+            error_status(&err, "longrun.example.com")
+        })
+        .await;
+        assert_eq!(status.code(), Code::Internal);
+        assert_eq!(status.message(), "internal error");
+        let details = pb::rpc::Status::decode(status.details()).expect("details decode");
+        let request_info = details
+            .details
+            .iter()
+            .find(|any| any.type_url == REQUEST_INFO_TYPE)
+            .expect("a RequestInfo detail");
+        let info = pb::rpc::RequestInfo::decode(request_info.value.as_slice()).expect("decodes");
+        assert_eq!(info.request_id, "req-42");
     }
 
     #[test]

@@ -405,3 +405,40 @@ async fn waits_beyond_the_server_limit_are_resource_exhausted() {
             .done
     );
 }
+
+#[tokio::test]
+async fn every_call_gets_a_request_id_the_callers_own_when_it_sent_one() {
+    let server = TestServer::start().await;
+    let mut request = tonic::Request::new(lro::GetOperationRequest {
+        name: format!("{PARENT}/operations/missing"),
+    });
+    request
+        .metadata_mut()
+        .insert("x-request-id", "trace-abc-123".parse().expect("ascii"));
+    let err = server
+        .ops
+        .clone()
+        .get_operation(request)
+        .await
+        .expect_err("missing");
+    assert_eq!(
+        err.metadata()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok()),
+        Some("trace-abc-123")
+    );
+    let op = server.create().await;
+    let response = server
+        .ops
+        .clone()
+        .get_operation(lro::GetOperationRequest { name: op.name })
+        .await
+        .expect("get");
+    let made = response
+        .metadata()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .expect("a request id is made");
+    assert_eq!(made.len(), 16);
+    assert!(made.bytes().all(|b| b.is_ascii_hexdigit()));
+}
