@@ -140,7 +140,7 @@ where
                     }
                 },
             };
-            let mut response = fix_size_limit_code(response);
+            let mut response = give_tonic_errors_details(response, &domain);
             if let Ok(value) = HeaderValue::from_str(&id) {
                 response.headers_mut().insert("x-request-id", value);
             }
@@ -149,19 +149,52 @@ where
     }
 }
 
-/// tonic reports a message over the size limit as OUT_OF_RANGE in a
-/// trailers-only response; the gRPC spec says RESOURCE_EXHAUSTED.
-fn fix_size_limit_code(mut response: Response<tonic::body::Body>) -> Response<tonic::body::Body> {
-    let out_of_range = (Code::OutOfRange as i32).to_string();
-    let headers = response.headers_mut();
-    if headers
-        .get("grpc-status")
-        .is_some_and(|v| v.as_bytes() == out_of_range.as_bytes())
-    {
-        let exhausted = (Code::ResourceExhausted as i32).to_string();
-        if let Ok(value) = HeaderValue::from_str(&exhausted) {
-            headers.insert("grpc-status", value);
-        }
+/// Errors that tonic answers by itself (a message over the size limit, a
+/// body that is not the request message, an unknown method) come without
+/// details, and two with the wrong code: OUT_OF_RANGE for an oversized
+/// message (the gRPC spec says RESOURCE_EXHAUSTED) and INTERNAL for a body
+/// that does not decode (the client's fault: INVALID_ARGUMENT). Our own
+/// errors always carry details, so a trailers-only error without them is
+/// tonic's, and is replaced by one with the right code and an ErrorInfo.
+fn give_tonic_errors_details(
+    response: Response<tonic::body::Body>,
+    domain: &str,
+) -> Response<tonic::body::Body> {
+    let headers = response.headers();
+    if headers.contains_key("grpc-status-details-bin") {
+        return response;
     }
-    response
+    let Some(original) = tonic::Status::from_header_map(headers) else {
+        return response;
+    };
+    let (code, reason, message) = match original.code() {
+        Code::Ok => return response,
+        Code::OutOfRange | Code::ResourceExhausted => (
+            Code::ResourceExhausted,
+            "MESSAGE_TOO_LARGE",
+            "the message is larger than this server accepts",
+        ),
+        Code::Internal | Code::InvalidArgument | Code::DataLoss => (
+            Code::InvalidArgument,
+            "MALFORMED_MESSAGE",
+            "the request body is not a valid message for this method",
+        ),
+        Code::Unimplemented => (
+            Code::Unimplemented,
+            "METHOD_NOT_FOUND",
+            "this server does not serve that method",
+        ),
+        Code::Cancelled
+        | Code::Unknown
+        | Code::DeadlineExceeded
+        | Code::NotFound
+        | Code::AlreadyExists
+        | Code::PermissionDenied
+        | Code::FailedPrecondition
+        | Code::Aborted
+        | Code::Unavailable
+        | Code::Unauthenticated => (original.code(), "GRPC_TRANSPORT_ERROR", "the call failed"),
+    };
+    let message = format!("{message}: {}", original.message());
+    status_with_info(code, message, reason, domain, []).into_http()
 }

@@ -246,6 +246,7 @@ async fn oversized_message_is_resource_exhausted_and_stores_nothing() {
         .await
         .expect_err("too large");
     assert_eq!(err.code(), Code::ResourceExhausted);
+    assert_eq!(reason(&err), "MESSAGE_TOO_LARGE");
     let lookup = server
         .get(&format!("{PARENT}/operations/huge"))
         .await
@@ -441,4 +442,90 @@ async fn every_call_gets_a_request_id_the_callers_own_when_it_sent_one() {
         .expect("a request id is made");
     assert_eq!(made.len(), 16);
     assert!(made.bytes().all(|b| b.is_ascii_hexdigit()));
+}
+
+/// Sends bytes as they are, to test what a broken client can send.
+#[derive(Clone, Default)]
+struct RawCodec;
+
+struct RawBytes;
+
+impl tonic::codec::Codec for RawCodec {
+    type Encode = Vec<u8>;
+    type Decode = Vec<u8>;
+    type Encoder = RawBytes;
+    type Decoder = RawBytes;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        RawBytes
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        RawBytes
+    }
+}
+
+impl tonic::codec::Encoder for RawBytes {
+    type Item = Vec<u8>;
+    type Error = tonic::Status;
+
+    fn encode(
+        &mut self,
+        item: Vec<u8>,
+        dst: &mut tonic::codec::EncodeBuf<'_>,
+    ) -> Result<(), tonic::Status> {
+        bytes::BufMut::put_slice(dst, &item);
+        Ok(())
+    }
+}
+
+impl tonic::codec::Decoder for RawBytes {
+    type Item = Vec<u8>;
+    type Error = tonic::Status;
+
+    fn decode(
+        &mut self,
+        src: &mut tonic::codec::DecodeBuf<'_>,
+    ) -> Result<Option<Vec<u8>>, tonic::Status> {
+        let bytes = bytes::Buf::copy_to_bytes(src, bytes::Buf::remaining(src));
+        Ok(Some(bytes.to_vec()))
+    }
+}
+
+async fn raw_call(addr: std::net::SocketAddr, path: &'static str, body: Vec<u8>) -> tonic::Status {
+    let mut grpc = tonic::client::Grpc::new(channel(addr).await);
+    grpc.ready().await.expect("ready");
+    grpc.unary(
+        tonic::Request::new(body),
+        http::uri::PathAndQuery::from_static(path),
+        RawCodec,
+    )
+    .await
+    .expect_err("refused")
+}
+
+#[tokio::test]
+async fn garbage_request_body_is_invalid_argument_not_internal() {
+    let server = TestServer::start().await;
+    let status = raw_call(
+        server.server.public_addr,
+        "/google.longrunning.Operations/GetOperation",
+        vec![0xff, 0xff, 0xff, 0xff],
+    )
+    .await;
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    assert_eq!(reason(&status), "MALFORMED_MESSAGE");
+}
+
+#[tokio::test]
+async fn unknown_method_is_unimplemented_with_error_info() {
+    let server = TestServer::start().await;
+    let status = raw_call(
+        server.server.public_addr,
+        "/google.longrunning.Operations/Nope",
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(status.code(), Code::Unimplemented);
+    assert_eq!(reason(&status), "METHOD_NOT_FOUND");
 }
