@@ -2,6 +2,7 @@
 
 mod support;
 
+mod bad_input;
 mod cancel;
 mod cli;
 mod control;
