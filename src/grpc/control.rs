@@ -3,7 +3,7 @@ use std::sync::Arc;
 use futures::StreamExt;
 use tonic::{Request, Response, Status};
 
-use super::convert::{any_to_payload, duration_from_pb, operation_to_pb, status_from_pb};
+use super::convert::{any_to_payload, operation_to_pb, optional_duration, status_from_pb};
 use super::status::error_status;
 use crate::domain::Outcome;
 use crate::pb::control as ctl;
@@ -39,17 +39,8 @@ impl ctl::operations_control_server::OperationsControl for ControlGrpc {
         request: Request<ctl::CreateOperationRequest>,
     ) -> Result<Response<lro::Operation>, Status> {
         let request = request.into_inner();
-        let cancel_grace = request
-            .cancel_grace
-            .as_ref()
-            .map(duration_from_pb)
-            .transpose()
-            .map_err(|source| {
-                self.fail(&ServiceError::InvalidDuration {
-                    field: "cancel_grace",
-                    source,
-                })
-            })?;
+        let cancel_grace = optional_duration("cancel_grace", request.cancel_grace.as_ref())
+            .map_err(|e| self.fail(&e))?;
         let op = self
             .core
             .create_operation(CreateRequest {

@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
-use crate::domain::{DurationError, ErrorStatus, Operation, Outcome, Payload, duration_from_parts};
+use crate::domain::{ErrorStatus, Operation, Outcome, Payload, duration_from_parts};
 use crate::pb;
+use crate::service::ServiceError;
 
 pub fn operation_to_pb(op: &Operation) -> pb::longrunning::Operation {
     pb::longrunning::Operation {
@@ -51,8 +52,16 @@ pub fn status_from_pb(status: pb::rpc::Status) -> ErrorStatus {
     }
 }
 
-pub fn duration_from_pb(duration: &prost_types::Duration) -> Result<Duration, DurationError> {
-    duration_from_parts(duration.seconds, duration.nanos)
+/// An optional `google.protobuf.Duration` request field; negative or
+/// malformed values are INVALID_ARGUMENT naming the field.
+pub fn optional_duration(
+    field: &'static str,
+    duration: Option<&prost_types::Duration>,
+) -> Result<Option<Duration>, ServiceError> {
+    duration
+        .map(|d| duration_from_parts(d.seconds, d.nanos))
+        .transpose()
+        .map_err(|source| ServiceError::InvalidDuration { field, source })
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use tonic::{Request, Response, Status};
 
-use super::convert::{duration_from_pb, operation_to_pb};
+use super::convert::{operation_to_pb, optional_duration};
 use super::edge::RequestDeadline;
 use super::status::error_status;
 use crate::pb::longrunning as lro;
@@ -101,17 +101,8 @@ impl lro::operations_server::Operations for OperationsGrpc {
             d.0 - (left / 10).min(WAIT_DEADLINE_MARGIN)
         });
         let request = request.into_inner();
-        let timeout = request
-            .timeout
-            .as_ref()
-            .map(duration_from_pb)
-            .transpose()
-            .map_err(|source| {
-                self.fail(&ServiceError::InvalidDuration {
-                    field: "timeout",
-                    source,
-                })
-            })?;
+        let timeout =
+            optional_duration("timeout", request.timeout.as_ref()).map_err(|e| self.fail(&e))?;
         let op = self
             .core
             .wait_operation(&request.name, timeout, deadline)

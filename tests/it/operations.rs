@@ -66,29 +66,13 @@ async fn delete_forgets_without_cancelling_and_frees_the_id() {
 async fn wait_is_woken_by_a_complete_from_another_client() {
     let server = TestServer::start().await;
     let op = server.create().await;
-    let name = op.name.clone();
-    let mut ops = OperationsClientFromAddr::connect(server.server.public_addr).await;
-    let waiter = tokio::spawn(async move {
-        ops.wait_operation(lro::WaitOperationRequest {
-            name,
-            timeout: Some(pb_duration(Duration::from_secs(30))),
-        })
-        .await
-    });
-    // Wait until the waiter is registered, so the wake-up is what we test.
-    while server.server.core().notifier().watched_count() == 0 {
-        tokio::task::yield_now().await;
-    }
+    let waiter = server.spawn_wait(&op.name, Duration::from_secs(30)).await;
     let started = Instant::now();
     server
         .complete(&op.name, empty_response())
         .await
         .expect("complete");
-    let waited = waiter
-        .await
-        .expect("joins")
-        .expect("wait succeeds")
-        .into_inner();
+    let waited = waiter.await.expect("joins").expect("wait succeeds");
     assert!(waited.done && is_response(&waited));
     assert!(
         started.elapsed() < Duration::from_secs(5),
@@ -181,25 +165,10 @@ async fn wait_on_done_returns_at_once_and_negative_timeout_is_invalid() {
 async fn shutdown_ends_open_waits_with_the_latest_state() {
     let server = TestServer::start().await;
     let op = server.create().await;
-    let mut ops = OperationsClientFromAddr::connect(server.server.public_addr).await;
-    let name = op.name.clone();
-    let waiter = tokio::spawn(async move {
-        ops.wait_operation(lro::WaitOperationRequest {
-            name,
-            timeout: Some(pb_duration(Duration::from_secs(60))),
-        })
-        .await
-    });
-    while server.server.core().notifier().watched_count() == 0 {
-        tokio::task::yield_now().await;
-    }
+    let waiter = server.spawn_wait(&op.name, Duration::from_secs(60)).await;
     let started = Instant::now();
     server.stop().await;
-    let waited = waiter
-        .await
-        .expect("joins")
-        .expect("wait answered")
-        .into_inner();
+    let waited = waiter.await.expect("joins").expect("wait answered");
     assert_eq!(waited.name, op.name);
     assert!(
         started.elapsed() < Duration::from_secs(10),
@@ -271,17 +240,6 @@ async fn health_reports_serving() {
         response.status,
         tonic_health::pb::health_check_response::ServingStatus::Serving as i32
     );
-}
-
-/// A client on its own connection, for calls that run beside others.
-pub struct OperationsClientFromAddr;
-
-impl OperationsClientFromAddr {
-    pub async fn connect(
-        addr: std::net::SocketAddr,
-    ) -> lro::operations_client::OperationsClient<tonic::transport::Channel> {
-        lro::operations_client::OperationsClient::new(channel(addr).await)
-    }
 }
 
 #[tokio::test]
@@ -367,18 +325,7 @@ async fn waits_beyond_the_server_limit_are_resource_exhausted() {
     })
     .await;
     let op = server.create().await;
-    let mut ops = OperationsClientFromAddr::connect(server.server.public_addr).await;
-    let name = op.name.clone();
-    let holder = tokio::spawn(async move {
-        ops.wait_operation(lro::WaitOperationRequest {
-            name,
-            timeout: Some(pb_duration(Duration::from_secs(30))),
-        })
-        .await
-    });
-    while server.server.core().notifier().watched_count() == 0 {
-        tokio::task::yield_now().await;
-    }
+    let holder = server.spawn_wait(&op.name, Duration::from_secs(30)).await;
     let refused = server
         .wait(&op.name, Some(Duration::from_secs(1)))
         .await
@@ -389,14 +336,7 @@ async fn waits_beyond_the_server_limit_are_resource_exhausted() {
         .complete(&op.name, empty_response())
         .await
         .expect("complete");
-    assert!(
-        holder
-            .await
-            .expect("joins")
-            .expect("answered")
-            .into_inner()
-            .done
-    );
+    assert!(holder.await.expect("joins").expect("answered").done);
     // The place is free again once the first Wait returned.
     assert!(
         server

@@ -111,6 +111,30 @@ impl TestServer {
             .map(tonic::Response::into_inner)
     }
 
+    /// Starts a Wait on its own connection and returns once the server holds
+    /// it, so what the test does next is what wakes it.
+    pub async fn spawn_wait(
+        &self,
+        name: &str,
+        timeout: Duration,
+    ) -> tokio::task::JoinHandle<Result<lro::Operation, tonic::Status>> {
+        let waiting_before = self.server.core().notifier().watched_count();
+        let mut ops = OperationsClient::new(channel(self.server.public_addr).await);
+        let request = lro::WaitOperationRequest {
+            name: name.into(),
+            timeout: Some(pb_duration(timeout)),
+        };
+        let waiter = tokio::spawn(async move {
+            ops.wait_operation(request)
+                .await
+                .map(tonic::Response::into_inner)
+        });
+        while self.server.core().notifier().watched_count() == waiting_before {
+            tokio::task::yield_now().await;
+        }
+        waiter
+    }
+
     pub async fn watch(&self, name: &str) -> tonic::Streaming<ctl::OperationEvent> {
         self.control
             .clone()
