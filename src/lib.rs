@@ -10,6 +10,7 @@
 //! | `store` | persistence, migrations, backends | tonic, http, auth, service |
 //! | `service` | use cases, wakeups, timers | tonic, http, sqlx, concrete stores |
 //! | `grpc` | generated-trait impls, pb <-> domain, the one Code table | store, transcode |
+//! | `transcode` | REST routing, JSON mapping, the Code -> HTTP table | domain, service, store |
 //! | `registry` | the message types known at run time (descriptor pool) | tonic, sqlx |
 //! | `server` | wiring, listeners, limits, lifecycle | — |
 //! | `embed` | the library face for other tonic servers | — |
@@ -25,3 +26,4 @@ pub mod registry;
 pub mod server;
 pub mod service;
 pub mod store;
+pub mod transcode;
