@@ -76,6 +76,20 @@ pub struct ServeArgs {
     #[arg(long, env = "LONGRUN_MAX_CONCURRENT_STREAMS", default_value_t = 200)]
     pub max_concurrent_streams: u32,
 
+    /// A service-config YAML (`http: rules:`) that replaces the default REST
+    /// routes (config/http_rules.yaml).
+    #[arg(long, env = "LONGRUN_HTTP_RULES")]
+    pub http_rules: Option<PathBuf>,
+
+    /// An origin browsers may call from, for CORS (repeatable; `*` for any).
+    /// Off by default.
+    #[arg(
+        long = "cors-origin",
+        env = "LONGRUN_CORS_ORIGIN",
+        value_delimiter = ','
+    )]
+    pub cors_origins: Vec<String>,
+
     /// Log format: text or json.
     #[arg(long, env = "LONGRUN_LOG_FORMAT", default_value = "text")]
     pub log_format: LogFormat,
@@ -107,6 +121,8 @@ impl ServeArgs {
                 max_waiters: self.max_waiters,
             },
             service_name: self.service_name,
+            http_rules: self.http_rules,
+            cors_origins: self.cors_origins,
             limits: Limits {
                 max_message_bytes: self.max_message_bytes,
                 max_concurrent_streams: self.max_concurrent_streams,

@@ -17,12 +17,24 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tonic::service::Routes;
 
+mod dispatch;
+mod port;
+
 use crate::grpc::edge::GrpcEdgeLayer;
+use crate::transcode::gateway::GatewayConfig;
+use crate::transcode::router::Router;
+use crate::transcode::rules::{self, DEFAULT_RULES, RulesError};
+use port::port_service;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
 use crate::grpc::{ControlGrpc, OperationsGrpc};
 use crate::pb;
 use crate::registry::{RegistryError, TypeRegistry};
 use crate::service::{BackgroundTasks, Core, ServiceError, ServiceSettings, SystemClock};
 use crate::store::{CachedStore, OperationStore, SqliteStore, StoreError};
+
+const PUBLIC_SERVICE: &str = "google.longrunning.Operations";
+const CONTROL_SERVICE: &str = "longrun.v1.OperationsControl";
 
 /// Bounds on what one client can make the server hold (HARDENING.md).
 #[derive(Clone, Debug)]
@@ -62,6 +74,10 @@ pub struct ServerConfig {
     pub service: ServiceSettings,
     /// The `ErrorInfo.domain` of every error.
     pub service_name: String,
+    /// A service-config YAML (`http: rules:`) replacing the default REST routes.
+    pub http_rules: Option<PathBuf>,
+    /// Origins browsers may call from (CORS); empty turns CORS off.
+    pub cors_origins: Vec<String>,
     pub limits: Limits,
 }
 
@@ -75,6 +91,8 @@ impl Default for ServerConfig {
             cache_entries: DEFAULT_CACHE_ENTRIES,
             service: ServiceSettings::default(),
             service_name: "cloudaicompanion.googleapis.com".into(),
+            http_rules: None,
+            cors_origins: Vec::new(),
             limits: Limits::default(),
         }
     }
@@ -107,6 +125,13 @@ pub enum ServerError {
     },
     #[error(transparent)]
     Registry(#[from] RegistryError),
+    #[error("cannot read the HTTP rules file {path}: {source}")]
+    RulesFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid HTTP rules: {0}")]
+    Rules(#[from] RulesError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -244,27 +269,50 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let public_routes = public_routes(&core, &config, health_service.clone())?;
     let control_routes = control_routes(&core, &config, health_service);
 
+    let edge = GrpcEdgeLayer::new(&config.service_name);
+    let rules_text = match &config.http_rules {
+        Some(path) => std::fs::read_to_string(path).map_err(|source| ServerError::RulesFile {
+            path: path.clone(),
+            source,
+        })?,
+        None => DEFAULT_RULES.to_owned(),
+    };
+    let gateway = |services: &[&str]| -> Result<GatewayConfig, ServerError> {
+        let pool = core.registry().pool().clone();
+        let bindings = rules::load(&pool, Some(&rules_text), services)?;
+        Ok(GatewayConfig {
+            pool,
+            router: Router::new(bindings),
+            domain: config.service_name.clone(),
+            max_body_bytes: config.limits.max_message_bytes,
+        })
+    };
+    let public_service = port_service(
+        public_routes,
+        edge.clone(),
+        gateway(&[PUBLIC_SERVICE])?,
+        &config.cors_origins,
+    );
+    let control_service = port_service(
+        control_routes,
+        edge,
+        gateway(&[CONTROL_SERVICE, PUBLIC_SERVICE])?,
+        &config.cors_origins,
+    );
+
     let stop = CancellationToken::new();
     let background = BackgroundTasks::spawn(&core);
     let limits = config.limits.clone();
-    let edge = GrpcEdgeLayer::new(&config.service_name);
     let task_core = core.clone();
     let task_stop = stop.clone();
     let task = tokio::spawn(async move {
         let public_task = tokio::spawn(serve(
             public,
-            public_routes,
-            edge.clone(),
+            public_service,
             limits.clone(),
             task_stop.clone(),
         ));
-        let control_task = tokio::spawn(serve(
-            control,
-            control_routes,
-            edge,
-            limits,
-            task_stop.clone(),
-        ));
+        let control_task = tokio::spawn(serve(control, control_service, limits, task_stop.clone()));
         task_stop.cancelled().await;
         tracing::info!("shutting down: draining calls");
         health.set_not_serving::<pb::longrunning::operations_server::OperationsServer<OperationsGrpc>>().await;
@@ -354,14 +402,17 @@ fn local_addr(listener: &TcpListener, addr: SocketAddr) -> Result<SocketAddr, Se
 
 /// Accepts connections until `stop`, serving HTTP/1.1 and h2c on one port
 /// with the limits tonic leaves open, then drains the open connections.
-async fn serve(
-    listener: TcpListener,
-    routes: Routes,
-    edge: GrpcEdgeLayer,
-    limits: Limits,
-    stop: CancellationToken,
-) {
-    let service = tower::ServiceBuilder::new().layer(edge).service(routes);
+async fn serve<S>(listener: TcpListener, service: S, limits: Limits, stop: CancellationToken)
+where
+    S: tower::Service<
+            http::Request<hyper::body::Incoming>,
+            Response = http::Response<tonic::body::Body>,
+            Error = BoxError,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()

@@ -11,6 +11,7 @@
 
 mod binding;
 mod error;
+pub mod gateway;
 pub mod request;
 pub mod response;
 pub mod router;

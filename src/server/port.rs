@@ -1,0 +1,75 @@
+//! The service stack of one listening port: CORS (when configured), then the
+//! dispatch between gRPC/gRPC-Web and REST, both ending in the same tonic
+//! routes behind the same edge layer.
+
+use std::time::Duration;
+
+use http::{HeaderName, HeaderValue, Method, Request, Response};
+use hyper::body::Incoming;
+use tonic::service::Routes;
+use tower::ServiceBuilder;
+use tower::util::BoxCloneService;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use super::dispatch::Dispatch;
+use crate::grpc::edge::GrpcEdgeLayer;
+use crate::transcode::gateway::{GatewayConfig, RestGateway};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub type PortService = BoxCloneService<Request<Incoming>, Response<tonic::body::Body>, BoxError>;
+
+pub fn port_service(
+    routes: Routes,
+    edge: GrpcEdgeLayer,
+    gateway: GatewayConfig,
+    cors_origins: &[String],
+) -> PortService {
+    let grpc = ServiceBuilder::new().layer(edge).service(routes);
+    let grpc_web = tonic_web::GrpcWebLayer::new();
+    let dispatch = Dispatch::new(
+        ServiceBuilder::new().layer(grpc_web).service(grpc.clone()),
+        RestGateway::new(gateway, grpc),
+    );
+    let cors = cors_layer(cors_origins);
+    BoxCloneService::new(ServiceBuilder::new().option_layer(cors).service(dispatch))
+}
+
+/// Browsers may call from these origins (`*` for any); none by default.
+fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let allow_origin = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    let header = HeaderName::from_static;
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow_origin)
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PATCH,
+                Method::DELETE,
+                Method::OPTIONS,
+            ])
+            .allow_headers([
+                http::header::CONTENT_TYPE,
+                http::header::AUTHORIZATION,
+                header("x-grpc-web"),
+                header("x-user-agent"),
+                header("grpc-timeout"),
+                header("x-request-id"),
+                header("x-server-timeout"),
+            ])
+            .expose_headers([
+                header("grpc-status"),
+                header("grpc-message"),
+                header("grpc-status-details-bin"),
+                header("x-request-id"),
+            ])
+            .max_age(Duration::from_secs(3600)),
+    )
+}

@@ -1,0 +1,316 @@
+//! The REST side of a listener: routes an HTTP/JSON request to its RPC,
+//! builds the protobuf request, calls the gRPC routes in-process (through the
+//! same edge layer as gRPC clients, so deadlines, request ids and errors are
+//! handled once), and renders the answer as JSON or Google's error envelope.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use futures::future::BoxFuture;
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Full, Limited};
+use prost::Message;
+use prost_reflect::{DescriptorPool, DynamicMessage};
+use tonic::Code;
+
+use super::request::{RenderOptions, build_request};
+use super::response::render_response;
+use super::router::{RouteResult, Router};
+use super::status::{error_body, error_body_from_status};
+use super::{Binding, TranscodeError};
+
+/// Headers of a REST request that travel on as gRPC metadata.
+const FORWARDED_HEADERS: &[&str] = &["authorization", "x-request-id", "x-goog-request-params"];
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub type RestResponse = Response<tonic::body::Body>;
+
+pub struct GatewayConfig {
+    pub pool: DescriptorPool,
+    pub router: Router,
+    /// `ErrorInfo.domain` of the transcoder's own errors.
+    pub domain: String,
+    pub max_body_bytes: usize,
+}
+
+/// A tower service for REST requests; `grpc` is the service that serves the
+/// same methods over gRPC.
+#[derive(Clone)]
+pub struct RestGateway<S> {
+    config: Arc<GatewayConfig>,
+    grpc: S,
+}
+
+impl<S> RestGateway<S> {
+    pub fn new(config: GatewayConfig, grpc: S) -> Self {
+        Self {
+            config: Arc::new(config),
+            grpc,
+        }
+    }
+}
+
+impl<S, B> tower::Service<Request<B>> for RestGateway<S>
+where
+    S: tower::Service<Request<tonic::body::Body>, Response = Response<tonic::body::Body>>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    type Response = RestResponse;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<RestResponse, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let config = Arc::clone(&self.config);
+        // The clone is ready-checked in `forward`, the standard tower pattern.
+        let grpc = self.grpc.clone();
+        Box::pin(async move { Ok(handle(config, grpc, request).await) })
+    }
+}
+
+async fn handle<S, B>(config: Arc<GatewayConfig>, grpc: S, request: Request<B>) -> RestResponse
+where
+    S: tower::Service<Request<tonic::body::Body>, Response = Response<tonic::body::Body>>,
+    S::Error: Into<BoxError>,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    let (parts, body) = request.into_parts();
+    let (binding, path_bindings) = match config.router.route(&parts.method, parts.uri.path()) {
+        RouteResult::Matched { binding, bindings } => (binding.clone(), bindings),
+        RouteResult::NotFound => {
+            let err = TranscodeError::new(
+                Code::NotFound,
+                "ROUTE_NOT_FOUND",
+                format!("no route for {} {}", parts.method, parts.uri.path()),
+            )
+            .with_http_status(StatusCode::NOT_FOUND);
+            return refuse(&err, &config.domain);
+        }
+        RouteResult::MethodNotAllowed { allow } => {
+            let err = TranscodeError::new(
+                Code::Unimplemented,
+                "METHOD_NOT_ALLOWED",
+                format!("{} is not allowed on {}", parts.method, parts.uri.path()),
+            )
+            .with_http_status(StatusCode::METHOD_NOT_ALLOWED);
+            let mut response = refuse(&err, &config.domain);
+            let allowed = allow
+                .iter()
+                .map(Method::as_str)
+                .collect::<Vec<_>>()
+                .join(", ");
+            if let Ok(value) = HeaderValue::from_str(&allowed) {
+                response.headers_mut().insert(header::ALLOW, value);
+            }
+            return response;
+        }
+        RouteResult::BadPath(err) => return refuse(&err, &config.domain),
+    };
+    let body = match Limited::new(body, config.max_body_bytes).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(err) => {
+            let too_large = err
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some();
+            let err = if too_large {
+                TranscodeError::new(
+                    Code::ResourceExhausted,
+                    "REQUEST_TOO_LARGE",
+                    format!(
+                        "the request body is larger than {} bytes",
+                        config.max_body_bytes
+                    ),
+                )
+                .with_http_status(StatusCode::PAYLOAD_TOO_LARGE)
+            } else {
+                TranscodeError::new(
+                    Code::InvalidArgument,
+                    "BODY_READ_FAILED",
+                    "the request body could not be read",
+                )
+            };
+            return refuse(&err, &config.domain);
+        }
+    };
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let (message, options) = match build_request(
+        &binding,
+        &path_bindings,
+        parts.uri.query(),
+        &body,
+        content_type,
+    ) {
+        Ok(built) => built,
+        Err(err) => return refuse(&err, &config.domain),
+    };
+    let call = grpc_request(&binding, &message, &parts.headers);
+    let answer = match forward(grpc, call).await {
+        Ok(answer) => answer,
+        Err(status) => return status_response(&status, &config),
+    };
+    render(&binding, &answer, &options, &config)
+}
+
+/// The in-process gRPC request for one REST call.
+fn grpc_request(
+    binding: &Binding,
+    message: &DynamicMessage,
+    headers: &HeaderMap,
+) -> Request<tonic::body::Body> {
+    let encoded = message.encode_to_vec();
+    let mut framed = BytesMut::with_capacity(encoded.len() + 5);
+    framed.put_u8(0);
+    framed.put_u32(u32::try_from(encoded.len()).unwrap_or(u32::MAX));
+    framed.put_slice(&encoded);
+    let path = format!(
+        "/{}/{}",
+        binding.method.parent_service().full_name(),
+        binding.method.name()
+    );
+    let mut request = Request::new(tonic::body::Body::new(Full::new(framed.freeze())));
+    *request.method_mut() = Method::POST;
+    *request.version_mut() = http::Version::HTTP_2;
+    if let Ok(uri) = path.parse() {
+        *request.uri_mut() = uri;
+    }
+    let grpc_headers = request.headers_mut();
+    grpc_headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/grpc"),
+    );
+    grpc_headers.insert(header::TE, HeaderValue::from_static("trailers"));
+    for name in FORWARDED_HEADERS {
+        for value in headers.get_all(*name) {
+            grpc_headers.append(*name, value.clone());
+        }
+    }
+    if let Some(timeout) = server_timeout(headers) {
+        grpc_headers.insert("grpc-timeout", timeout);
+    }
+    request
+}
+
+/// Google's REST deadline header, `X-Server-Timeout: <seconds>`, as a
+/// `grpc-timeout` in milliseconds. A malformed value is passed on malformed,
+/// so the edge refuses it the same way it refuses a bad `grpc-timeout`.
+fn server_timeout(headers: &HeaderMap) -> Option<HeaderValue> {
+    let value = headers.get("x-server-timeout")?.to_str().ok()?;
+    let millis = match value.trim().parse::<f64>() {
+        Ok(seconds) if seconds.is_finite() && seconds >= 0.0 => {
+            format!("{}m", (seconds * 1000.0).round().min(99_999_999.0))
+        }
+        _ => "invalid".to_owned(),
+    };
+    HeaderValue::from_str(&millis).ok()
+}
+
+/// Calls the gRPC routes; returns the single response message, or the status.
+async fn forward<S>(
+    mut grpc: S,
+    request: Request<tonic::body::Body>,
+) -> Result<Bytes, tonic::Status>
+where
+    S: tower::Service<Request<tonic::body::Body>, Response = Response<tonic::body::Body>>,
+    S::Error: Into<BoxError>,
+{
+    std::future::poll_fn(|cx| grpc.poll_ready(cx))
+        .await
+        .map_err(|err| tonic::Status::unavailable(err.into().to_string()))?;
+    let response = grpc
+        .call(request)
+        .await
+        .map_err(|err| tonic::Status::unavailable(err.into().to_string()))?;
+    if let Some(status) = tonic::Status::from_header_map(response.headers())
+        && status.code() != Code::Ok
+    {
+        return Err(status);
+    }
+    let collected = response.into_body().collect().await.map_err(|status| {
+        tonic::Status::internal(format!("reading the response failed: {status}"))
+    })?;
+    if let Some(status) = collected
+        .trailers()
+        .and_then(tonic::Status::from_header_map)
+        && status.code() != Code::Ok
+    {
+        return Err(status);
+    }
+    let mut bytes = collected.to_bytes();
+    if bytes.len() < 5 || bytes[0] != 0 {
+        return Err(tonic::Status::internal(
+            "the response was not one uncompressed message",
+        ));
+    }
+    bytes.advance(1);
+    let length = bytes.get_u32() as usize;
+    if bytes.len() < length {
+        return Err(tonic::Status::internal(
+            "the response message was cut short",
+        ));
+    }
+    Ok(bytes.split_to(length))
+}
+
+fn render(
+    binding: &Binding,
+    answer: &Bytes,
+    options: &RenderOptions,
+    config: &GatewayConfig,
+) -> RestResponse {
+    let message = match DynamicMessage::decode(binding.method.output(), answer.as_ref()) {
+        Ok(message) => message,
+        Err(err) => {
+            let err = TranscodeError::new(
+                Code::Internal,
+                "RESPONSE_DECODE_FAILED",
+                format!("the response did not decode: {err}"),
+            );
+            return refuse(&err, &config.domain);
+        }
+    };
+    match render_response(binding, &message, options) {
+        Ok(json) => json_response(StatusCode::OK, json),
+        Err(err) => refuse(&err, &config.domain),
+    }
+}
+
+fn status_response(status: &tonic::Status, config: &GatewayConfig) -> RestResponse {
+    let (code, body) = error_body_from_status(status, &config.pool, &config.domain);
+    let mut response = json_response(code, body);
+    if let Some(id) = status.metadata().get("x-request-id")
+        && let Ok(value) = HeaderValue::from_bytes(id.as_bytes())
+    {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}
+
+fn refuse(err: &TranscodeError, domain: &str) -> RestResponse {
+    let (status, body) = error_body(err, domain);
+    json_response(status, body)
+}
+
+fn json_response(status: StatusCode, body: Vec<u8>) -> RestResponse {
+    let mut response = Response::new(tonic::body::Body::new(Full::new(Bytes::from(body))));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    response
+}
