@@ -216,9 +216,16 @@ impl PathTemplate {
     }
 }
 
+/// The verb a raw request path would carry: the decoded text after the last
+/// `:` of its last segment. Whether it *is* a verb is the router's call.
+pub(crate) fn path_verb(path: &str) -> Option<String> {
+    let (_, raw) = split_verb(path.strip_prefix('/')?)?;
+    decode_full(raw)
+}
+
 /// Splits `rest` (the path without its leading `/`) at the last `:` of its
 /// last segment: (segments, raw verb).
-pub(crate) fn split_verb(rest: &str) -> Option<(&str, &str)> {
+fn split_verb(rest: &str) -> Option<(&str, &str)> {
     let last_segment_start = rest.rfind('/').map_or(0, |slash| slash + 1);
     let colon = last_segment_start + rest[last_segment_start..].rfind(':')?;
     Some((&rest[..colon], &rest[colon + 1..]))
