@@ -91,7 +91,7 @@ impl Parser<'_> {
             return Err(self.error(TemplateProblem::ExpectedSlash));
         }
         self.pos += 1;
-        self.segments_()?;
+        self.segment_list()?;
         let verb = if self.peek() == Some(b':') {
             self.pos += 1;
             if self.peek().is_none_or(|byte| !is_literal_byte(byte)) {
@@ -112,7 +112,7 @@ impl Parser<'_> {
         })
     }
 
-    fn segments_(&mut self) -> Result<(), TemplateError> {
+    fn segment_list(&mut self) -> Result<(), TemplateError> {
         loop {
             self.segment()?;
             if self.peek() != Some(b'/') {
@@ -165,7 +165,7 @@ impl Parser<'_> {
         if self.peek() == Some(b'=') {
             self.pos += 1;
             self.in_variable = true;
-            self.segments_()?;
+            self.segment_list()?;
             self.in_variable = false;
         } else {
             self.push(Segment::Wildcard, open);
