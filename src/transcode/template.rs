@@ -1,7 +1,279 @@
-//! Placeholder: the path template grammar lands on its own branch.
+//! `google.api.http` path templates: parsing the grammar of
+//! google/api/http.proto, matching raw request paths, and binding variables.
+//!
+//! ```text
+//! Template  = "/" Segments [ Verb ] ;
+//! Segments  = Segment { "/" Segment } ;
+//! Segment   = "*" | "**" | LITERAL | Variable ;
+//! Variable  = "{" FieldPath [ "=" Segments ] "}" ;
+//! FieldPath = IDENT { "." IDENT } ;
+//! Verb      = ":" LITERAL ;
+//! ```
+//!
+//! Decoding follows http.proto: a variable whose template is one segment
+//! (`{name}`, `{name=*}`) is fully percent-decoded; a variable of several
+//! segments or with `**` keeps the RFC 6570 reserved characters encoded
+//! (`%2F` above all), so a value cannot grow segments that the client
+//! escaped. A raw path is never decoded twice and never normalized: an empty
+//! segment, `.`/`..` or a malformed escape is refused (see [`check_path`]).
+//!
+//! A template only knows its own verb. The rule "a registered verb is always
+//! a verb" needs the set of every route's verbs, so it lives in the router.
 
-/// A parsed `google.api.http` path template.
+mod decode;
+mod parse;
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+
+pub use decode::check_path;
+use decode::{decode_full, decode_keep_reserved};
+pub use parse::{TemplateError, TemplateProblem};
+
+use super::PathBinding;
+
+/// A parsed path template. Equality is structural: `{name}` equals
+/// `{name=*}`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PathTemplate {
-    source: String,
+    segments: Vec<Segment>,
+    variables: Vec<Variable>,
+    verb: Option<Literal>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Segment {
+    Literal(Literal),
+    /// `*`: exactly one segment.
+    Wildcard,
+    /// `**`: zero or more segments; only ever the last segment.
+    DoubleWildcard,
+}
+
+/// A literal as written (percent-encoding allowed) and decoded, which is
+/// what a decoded path segment is compared with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Literal {
+    raw: String,
+    decoded: String,
+}
+
+/// A variable covers the template segments `start..end`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Variable {
+    field_path: Vec<String>,
+    start: usize,
+    end: usize,
+}
+
+/// How specific a template is; the greater value wins when several
+/// templates match one path. Fields compare in order:
+/// 1. more literal segments;
+/// 2. a fixed number of segments (no `**`) before a `**` tail;
+/// 3. more segments before the `**` tail;
+/// 4. left to right, the first segment that differs: literal before `*`
+///    before `**`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Specificity {
+    literals: usize,
+    fixed_length: bool,
+    fixed_segments: usize,
+    shape: Vec<u8>,
+}
+
+impl PathTemplate {
+    pub fn parse(template: &str) -> Result<Self, TemplateError> {
+        parse::parse(template)
+    }
+
+    /// Matches a raw request path (percent-encoded, without the query,
+    /// including any `:verb` suffix) and returns the decoded variables, in
+    /// template order.
+    pub fn matches(&self, path: &str) -> Option<Vec<PathBinding>> {
+        let mut rest = path.strip_prefix('/')?;
+        if let Some(verb) = &self.verb {
+            let (head, path_verb) = split_verb(rest)?;
+            if decode_full(path_verb)? != verb.decoded {
+                return None;
+            }
+            rest = head;
+        }
+        let raw: Vec<&str> = if rest.is_empty() {
+            Vec::new()
+        } else {
+            rest.split('/').collect()
+        };
+        let decoded = raw
+            .iter()
+            .map(|segment| decode::decode_segment(segment))
+            .collect::<Option<Vec<String>>>()?;
+        let tail = matches!(self.segments.last(), Some(Segment::DoubleWildcard));
+        let fixed = self.segments.len() - usize::from(tail);
+        if raw.len() < fixed || (!tail && raw.len() != fixed) {
+            return None;
+        }
+        for (segment, value) in self.segments[..fixed].iter().zip(&decoded) {
+            match segment {
+                Segment::Literal(literal) if literal.decoded != *value => return None,
+                Segment::Literal(_) | Segment::Wildcard | Segment::DoubleWildcard => {}
+            }
+        }
+        self.variables
+            .iter()
+            .map(|variable| {
+                // A variable that ends at the `**` tail takes every remaining
+                // path segment; the others map one to one.
+                let end = if variable.end == self.segments.len() && tail {
+                    raw.len()
+                } else {
+                    variable.end
+                };
+                let value = if self.is_multi_segment(variable) {
+                    decode_keep_reserved(&raw[variable.start..end].join("/"))?
+                } else {
+                    decoded[variable.start].clone()
+                };
+                Some(PathBinding {
+                    field_path: variable.field_path.clone(),
+                    value,
+                })
+            })
+            .collect()
+    }
+
+    pub fn verb(&self) -> Option<&str> {
+        self.verb.as_ref().map(|verb| verb.decoded.as_str())
+    }
+
+    /// The field paths of the variables, in template order.
+    pub fn variables(&self) -> Vec<Vec<String>> {
+        self.variables
+            .iter()
+            .map(|variable| variable.field_path.clone())
+            .collect()
+    }
+
+    /// The raw literal segments before the first wildcard or variable
+    /// (`/v1/operations` for `/v1/operations/{name}`), as written.
+    pub fn literal_prefix(&self) -> String {
+        let mut prefix = String::new();
+        for (index, segment) in self.segments.iter().enumerate() {
+            let in_variable = self
+                .variables
+                .iter()
+                .any(|v| (v.start..v.end).contains(&index));
+            match segment {
+                Segment::Literal(literal) if !in_variable => {
+                    prefix.push('/');
+                    prefix.push_str(&literal.raw);
+                }
+                Segment::Literal(_) | Segment::Wildcard | Segment::DoubleWildcard => break,
+            }
+        }
+        prefix
+    }
+
+    pub fn specificity(&self) -> Specificity {
+        let shape: Vec<u8> = self
+            .segments
+            .iter()
+            .map(|segment| match segment {
+                Segment::Literal(_) => 2,
+                Segment::Wildcard => 1,
+                Segment::DoubleWildcard => 0,
+            })
+            .collect();
+        let fixed_segments = shape.iter().filter(|rank| **rank > 0).count();
+        Specificity {
+            literals: shape.iter().filter(|rank| **rank == 2).count(),
+            fixed_length: fixed_segments == shape.len(),
+            fixed_segments,
+            shape,
+        }
+    }
+
+    /// The template with variable names erased: two templates with the same
+    /// shape and verb match exactly the same paths.
+    pub fn shape(&self) -> String {
+        let mut text = String::new();
+        for segment in &self.segments {
+            text.push('/');
+            write_segment(&mut text, segment);
+        }
+        if let Some(verb) = &self.verb {
+            text.push(':');
+            text.push_str(&verb.decoded);
+        }
+        text
+    }
+
+    fn is_multi_segment(&self, variable: &Variable) -> bool {
+        variable.end - variable.start > 1
+            || matches!(self.segments[variable.start], Segment::DoubleWildcard)
+    }
+}
+
+/// The verb a raw request path would carry: the decoded text after the last
+/// `:` of its last segment. Whether it *is* a verb is the router's call.
+pub(crate) fn path_verb(path: &str) -> Option<String> {
+    let (_, raw) = split_verb(path.strip_prefix('/')?)?;
+    decode_full(raw)
+}
+
+/// Splits `rest` (the path without its leading `/`) at the last `:` of its
+/// last segment: (segments, raw verb).
+fn split_verb(rest: &str) -> Option<(&str, &str)> {
+    let last_segment_start = rest.rfind('/').map_or(0, |slash| slash + 1);
+    let colon = last_segment_start + rest[last_segment_start..].rfind(':')?;
+    Some((&rest[..colon], &rest[colon + 1..]))
+}
+
+fn write_segment(text: &mut String, segment: &Segment) {
+    match segment {
+        Segment::Literal(literal) => text.push_str(&literal.raw),
+        Segment::Wildcard => text.push('*'),
+        Segment::DoubleWildcard => text.push_str("**"),
+    }
+}
+
+/// The canonical text: `{name}` for a one-`*` variable, `{name=...}`
+/// otherwise; literals as written. Parses back to an equal template.
+impl fmt::Display for PathTemplate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut text = String::new();
+        let mut index = 0;
+        while index < self.segments.len() {
+            text.push('/');
+            match self.variables.iter().find(|v| v.start == index) {
+                Some(variable) => {
+                    text.push('{');
+                    text.push_str(&variable.field_path.join("."));
+                    let inner = &self.segments[variable.start..variable.end];
+                    if inner != [Segment::Wildcard] {
+                        text.push('=');
+                        for (i, segment) in inner.iter().enumerate() {
+                            if i > 0 {
+                                text.push('/');
+                            }
+                            write_segment(&mut text, segment);
+                        }
+                    }
+                    text.push('}');
+                    index = variable.end;
+                }
+                None => {
+                    write_segment(&mut text, &self.segments[index]);
+                    index += 1;
+                }
+            }
+        }
+        if let Some(verb) = &self.verb {
+            text.push(':');
+            text.push_str(&verb.raw);
+        }
+        f.write_str(&text)
+    }
 }

@@ -1,0 +1,122 @@
+//! Percent-decoding of request path segments, per http.proto: one-segment
+//! variables decode fully, multi-segment variables keep reserved characters
+//! encoded. Every function refuses malformed escapes and non-UTF-8 results
+//! instead of guessing.
+
+use tonic::Code;
+
+use crate::transcode::TranscodeError;
+
+/// The RFC 6570 / RFC 3986 reserved set (gen-delims and sub-delims): what a
+/// multi-segment variable leaves encoded, `/` above all.
+fn is_reserved(byte: u8) -> bool {
+    matches!(
+        byte,
+        b':' | b'/'
+            | b'?'
+            | b'#'
+            | b'['
+            | b']'
+            | b'@'
+            | b'!'
+            | b'$'
+            | b'&'
+            | b'\''
+            | b'('
+            | b')'
+            | b'*'
+            | b'+'
+            | b','
+            | b';'
+            | b'='
+    )
+}
+
+fn hex(byte: u8) -> Option<u8> {
+    match byte {
+        b'0'..=b'9' => Some(byte - b'0'),
+        b'a'..=b'f' => Some(byte - b'a' + 10),
+        b'A'..=b'F' => Some(byte - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Decodes `%XX` escapes; an escape of a byte for which `keep` says true
+/// stays as written.
+fn decode(text: &str, keep: impl Fn(u8) -> bool) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index] == b'%' {
+            let high = hex(*bytes.get(index + 1)?)?;
+            let low = hex(*bytes.get(index + 2)?)?;
+            let byte = high << 4 | low;
+            if keep(byte) {
+                out.extend_from_slice(&bytes[index..index + 3]);
+            } else {
+                out.push(byte);
+            }
+            index += 3;
+        } else {
+            out.push(bytes[index]);
+            index += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Every escape decoded. `None` for a malformed escape or non-UTF-8 bytes.
+pub(super) fn decode_full(text: &str) -> Option<String> {
+    decode(text, |_| false)
+}
+
+/// Escapes of reserved characters kept (`%2F` stays `%2F`, `%2f` stays
+/// `%2f`), the rest decoded.
+pub(super) fn decode_keep_reserved(text: &str) -> Option<String> {
+    decode(text, is_reserved)
+}
+
+/// A path segment fully decoded, or `None` when the segment is one the
+/// router refuses: empty, `.`/`..` (raw or escaped), malformed, not UTF-8.
+pub(super) fn decode_segment(segment: &str) -> Option<String> {
+    let decoded = decode_full(segment)?;
+    (!decoded.is_empty() && decoded != "." && decoded != "..").then_some(decoded)
+}
+
+/// Refuses a request path that no template may match because it is
+/// ambiguous or malformed, so the caller answers 400 `INVALID_PATH` rather
+/// than 404: no leading `/`, an empty segment (`//`, a trailing `/`), a
+/// `.` or `..` segment (also escaped), a malformed escape (`%G1`, a lone
+/// `%`), or an escape that decodes to invalid UTF-8. `/` alone is valid
+/// (no segments).
+pub fn check_path(path: &str) -> Result<(), TranscodeError> {
+    let invalid = |problem: String| {
+        TranscodeError::new(
+            Code::InvalidArgument,
+            "INVALID_PATH",
+            format!("invalid request path: {problem}"),
+        )
+    };
+    let Some(rest) = path.strip_prefix('/') else {
+        return Err(invalid("it does not start with '/'".to_owned()));
+    };
+    if rest.is_empty() {
+        return Ok(());
+    }
+    for (index, segment) in rest.split('/').enumerate() {
+        let position = index + 1;
+        let Some(decoded) = decode_full(segment) else {
+            return Err(invalid(format!(
+                "segment {position} has a malformed percent-encoding or is not UTF-8"
+            )));
+        };
+        if decoded.is_empty() {
+            return Err(invalid(format!("segment {position} is empty")));
+        }
+        if decoded == "." || decoded == ".." {
+            return Err(invalid(format!("segment {position} is a dot segment")));
+        }
+    }
+    Ok(())
+}
