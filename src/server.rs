@@ -285,6 +285,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
             router: Router::new(bindings),
             domain: config.service_name.clone(),
             max_body_bytes: config.limits.max_message_bytes,
+            openapi_json: None,
         })
     };
     let public_service = port_service(

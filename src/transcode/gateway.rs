@@ -33,7 +33,12 @@ pub struct GatewayConfig {
     /// `ErrorInfo.domain` of the transcoder's own errors.
     pub domain: String,
     pub max_body_bytes: usize,
+    /// Served at `GET /openapi.json` when set.
+    pub openapi_json: Option<Bytes>,
 }
+
+/// Where the OpenAPI document of a listener's REST routes is served.
+pub const OPENAPI_PATH: &str = "/openapi.json";
 
 /// A tower service for REST requests; `grpc` is the service that serves the
 /// same methods over gRPC.
@@ -87,6 +92,17 @@ where
     B::Error: Into<BoxError>,
 {
     let (parts, body) = request.into_parts();
+    if parts.method == Method::GET
+        && parts.uri.path() == OPENAPI_PATH
+        && let Some(document) = &config.openapi_json
+    {
+        let mut response = Response::new(tonic::body::Body::new(Full::new(document.clone())));
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        return response;
+    }
     let (binding, path_bindings) = match config.router.route(&parts.method, parts.uri.path()) {
         RouteResult::Matched { binding, bindings } => (binding.clone(), bindings),
         RouteResult::NotFound => {
