@@ -29,7 +29,11 @@ impl TranscodeError {
     }
 
     /// INVALID_ARGUMENT about one field, with a `BadRequest` violation.
-    pub fn bad_field(reason: &'static str, field: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn bad_field(
+        reason: &'static str,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         let message = message.into();
         let field = field.into();
         Self {
