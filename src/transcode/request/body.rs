@@ -5,6 +5,7 @@
 //! (proto3 JSON mapping, unknown fields denied, Any types from the message's
 //! own pool).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use prost_reflect::{
@@ -32,9 +33,9 @@ pub(crate) fn parse_message(
     let mut rewritten = false;
     check_message(descriptor, &mut json, "", &mut rewritten)?;
     let text = if rewritten {
-        rewrite(&json)
+        Cow::Owned(rewrite(&json))
     } else {
-        text.to_owned()
+        Cow::Borrowed(text)
     };
     decode(descriptor, &text)
 }
@@ -49,9 +50,9 @@ pub(crate) fn parse_into_field(
     let mut rewritten = false;
     check_field(field, &mut json, field.name(), &mut rewritten)?;
     let text = if rewritten {
-        rewrite(&json)
+        Cow::Owned(rewrite(&json))
     } else {
-        text.to_owned()
+        Cow::Borrowed(text)
     };
     if let (Kind::Message(descriptor), false, false) =
         (field.kind(), field.is_list(), field.is_map())
@@ -317,6 +318,21 @@ fn check_any(
     };
     if !is_special(name) {
         return check_entries(&descriptor, entries, path, true, rewritten);
+    }
+    // A special form has only `@type` and `value`.
+    if let Some((key, _)) = entries
+        .iter()
+        .find(|(key, _)| key != "@type" && key != "value")
+    {
+        let here = join(path, key);
+        return Err(TranscodeError::bad_field(
+            "UNKNOWN_FIELD",
+            here.clone(),
+            format!(
+                "the request body has an unknown field {here:?}: an Any holding a {name} \
+                 has only \"@type\" and \"value\""
+            ),
+        ));
     }
     let value = entries.iter_mut().find(|(key, _)| key == "value");
     match (name, value) {

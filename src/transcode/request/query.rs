@@ -33,6 +33,8 @@ enum System {
     AccessToken,
 }
 
+/// Google reserves these names on every API: a request field called `key`
+/// or `fields` cannot be set from the query, as on Google's own front ends.
 fn system_parameter(name: &str) -> Option<System> {
     match name {
         "$alt" | "alt" => Some(System::Alt),
