@@ -65,10 +65,14 @@ pub fn render_response(
     {
         return render_message(inner, options);
     }
-    // A list, map or scalar: take its value out of the whole message, or its
-    // default when the mapping omitted it.
-    let whole = render_tree(message, options)?;
-    let value = match whole.get(field.json_name()) {
+    // A list, map or scalar: rendered as the one field of a copy (so the
+    // other fields cannot fail it) and taken out, or its default when the
+    // mapping omitted it.
+    let mut alone = DynamicMessage::new(output.clone());
+    if message.has_field(&field) {
+        alone.set_field(&field, message.get_field(&field).into_owned());
+    }
+    let value = match render_tree(&alone, options)?.get(field.json_name()) {
         Some(value) => value.clone(),
         None => {
             let defaults = serialize(
@@ -89,9 +93,8 @@ pub(crate) fn render_message(
     message: &DynamicMessage,
     options: &RenderOptions,
 ) -> Result<Vec<u8>, TranscodeError> {
-    let survey = survey(message, "")?;
-    if survey.empty_any {
-        return Ok(render_tree(message, options)?.to_bytes(options.pretty));
+    if survey(message, "")?.empty_any {
+        return Ok(tree_of(message, options)?.to_bytes(options.pretty));
     }
     let mut out = Vec::new();
     let written = if options.pretty {
@@ -120,6 +123,10 @@ pub(crate) fn render_tree(
     options: &RenderOptions,
 ) -> Result<Json, TranscodeError> {
     survey(message, "")?;
+    tree_of(message, options)
+}
+
+fn tree_of(message: &DynamicMessage, options: &RenderOptions) -> Result<Json, TranscodeError> {
     let mut tree = serialize(message, &serialize_options(options))?;
     drop_empty_any_values(&mut tree);
     Ok(tree)

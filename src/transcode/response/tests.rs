@@ -330,6 +330,32 @@ fn response_body_selects_one_field_or_its_default() {
 }
 
 #[test]
+fn response_body_ignores_the_fields_it_does_not_show() {
+    let mut message = sink(json!({"tags": ["a"]}));
+    let unknown = prost_types::Any {
+        type_url: "type.googleapis.com/acme.v1.Thing".into(),
+        value: vec![],
+    };
+    let payload = descriptor("longrun.test.Sink")
+        .get_field_by_name("payload")
+        .expect("a payload field");
+    message.set_field(
+        &payload,
+        prost_reflect::Value::Message(dynamic("google.protobuf.Any", &unknown)),
+    );
+    let binding = binding(
+        "longrun.test.Kitchen.Sink",
+        Method::POST,
+        BodyRule::All,
+        Some("tags"),
+    );
+    assert_eq!(
+        rendered(&binding, &message, RenderOptions::default()),
+        json!(["a"])
+    );
+}
+
+#[test]
 fn response_that_does_not_fit_the_binding_is_internal() {
     let wrong_type = DynamicMessage::new(descriptor("google.protobuf.Empty"));
     let err = render_response(&get(), &wrong_type, &RenderOptions::default()).expect_err("type");
