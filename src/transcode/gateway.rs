@@ -15,8 +15,8 @@ use prost::Message;
 use prost_reflect::{DescriptorPool, DynamicMessage};
 use tonic::Code;
 
-use super::request::{RenderOptions, build_request};
-use super::response::render_response;
+use super::request::build_request;
+use super::response::{RenderOptions, render_response};
 use super::router::{RouteResult, Router};
 use super::status::{error_body, error_body_from_status};
 use super::{Binding, TranscodeError};
