@@ -12,4 +12,5 @@ mod embedded;
 mod list;
 mod operations;
 mod races;
+mod rest;
 mod store;
