@@ -175,6 +175,9 @@ where
         Err(err) => return refuse(&err, &config.domain),
     };
     let call = grpc_request(&binding, &message, &parts.headers);
+    if binding.method.is_server_streaming() {
+        return stream_response(grpc, call, binding, options, config).await;
+    }
     let answer = match forward(grpc, call).await {
         Ok(answer) => answer,
         Err(status) => return status_response(&status, &config),
@@ -329,4 +332,127 @@ fn json_response(status: StatusCode, body: Vec<u8>) -> RestResponse {
         HeaderValue::from_static("application/json; charset=utf-8"),
     );
     response
+}
+
+/// A server-streaming RPC over REST, as Google's front ends do it: one JSON
+/// array, each message an element, sent as it arrives; an error after the
+/// first message becomes a last `{"error": ...}` element.
+async fn stream_response<S>(
+    mut grpc: S,
+    request: Request<tonic::body::Body>,
+    binding: Binding,
+    options: RenderOptions,
+    config: Arc<GatewayConfig>,
+) -> RestResponse
+where
+    S: tower::Service<Request<tonic::body::Body>, Response = Response<tonic::body::Body>>,
+    S::Error: Into<BoxError>,
+{
+    let unavailable = |err: S::Error| tonic::Status::unavailable(err.into().to_string());
+    if let Err(err) = std::future::poll_fn(|cx| grpc.poll_ready(cx)).await {
+        return status_response(&unavailable(err), &config);
+    }
+    let response = match grpc.call(request).await.map_err(unavailable) {
+        Ok(response) => response,
+        Err(status) => return status_response(&status, &config),
+    };
+    if let Some(status) = tonic::Status::from_header_map(response.headers())
+        && status.code() != Code::Ok
+    {
+        return status_response(&status, &config);
+    }
+    let (sender, receiver) =
+        tokio::sync::mpsc::channel::<Result<http_body::Frame<Bytes>, Infallible>>(8);
+    tokio::spawn(async move {
+        let mut body = response.into_body();
+        let mut buffer = BytesMut::new();
+        let mut first = true;
+        let send = async |chunk: Vec<u8>| {
+            sender
+                .send(Ok(http_body::Frame::data(Bytes::from(chunk))))
+                .await
+                .is_ok()
+        };
+        if !send(b"[".to_vec()).await {
+            return;
+        }
+        let mut failure = None;
+        while let Some(frame) = body.frame().await {
+            let frame = match frame {
+                Ok(frame) => frame,
+                Err(status) => {
+                    failure = Some(status);
+                    break;
+                }
+            };
+            let frame = match frame.into_data() {
+                Ok(data) => data,
+                Err(frame) => {
+                    if let Some(status) = frame
+                        .trailers_ref()
+                        .and_then(tonic::Status::from_header_map)
+                        && status.code() != Code::Ok
+                    {
+                        failure = Some(status);
+                    }
+                    continue;
+                }
+            };
+            buffer.extend_from_slice(&frame);
+            while let Some(message) = next_message(&mut buffer) {
+                let element = DynamicMessage::decode(binding.method.output(), message.as_ref())
+                    .map_err(|err| {
+                        TranscodeError::new(
+                            Code::Internal,
+                            "RESPONSE_DECODE_FAILED",
+                            err.to_string(),
+                        )
+                    })
+                    .and_then(|message| render_response(&binding, &message, &options));
+                let element = match element {
+                    Ok(json) => json,
+                    Err(err) => error_body(&err, &config.domain).1,
+                };
+                let mut chunk = if first { Vec::new() } else { b",\n".to_vec() };
+                first = false;
+                chunk.extend_from_slice(&element);
+                if !send(chunk).await {
+                    return;
+                }
+            }
+        }
+        let mut tail = Vec::new();
+        if let Some(status) = failure {
+            if !first {
+                tail.extend_from_slice(b",\n");
+            }
+            tail.extend_from_slice(
+                &error_body_from_status(&status, &config.pool, &config.domain).1,
+            );
+        }
+        tail.push(b']');
+        let _ = send(tail).await;
+    });
+    let body =
+        http_body_util::StreamBody::new(tokio_stream::wrappers::ReceiverStream::new(receiver));
+    let mut response = Response::new(tonic::body::Body::new(body));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    response
+}
+
+/// Takes one whole gRPC message (5-byte prefix + bytes) off the front of
+/// `buffer`, if one has fully arrived.
+fn next_message(buffer: &mut BytesMut) -> Option<Bytes> {
+    if buffer.len() < 5 {
+        return None;
+    }
+    let length = u32::from_be_bytes([buffer[1], buffer[2], buffer[3], buffer[4]]) as usize;
+    if buffer.len() < 5 + length {
+        return None;
+    }
+    buffer.advance(5);
+    Some(buffer.split_to(length).freeze())
 }

@@ -13,4 +13,5 @@ mod list;
 mod operations;
 mod races;
 mod rest;
+mod rest_control;
 mod store;
