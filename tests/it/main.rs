@@ -9,6 +9,7 @@ mod control;
 mod custom_metadata;
 mod durability;
 mod embedded;
+mod grpc_web;
 mod list;
 mod operations;
 mod races;

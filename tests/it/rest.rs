@@ -79,9 +79,18 @@ impl Rest {
         let response = self.client.request(request).await.expect("http answers");
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
         let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Answer { status, headers, json }
+        Answer {
+            status,
+            headers,
+            json,
+        }
     }
 
     pub async fn get(&self, path: &str) -> Answer {
@@ -275,28 +284,114 @@ async fn bad_rest_input_is_4xx_with_the_envelope_never_500() {
     let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
     let deep_body = format!("{{\"name\": {deep}}}");
     let cases: Vec<(&str, Method, String, Option<String>, StatusCode)> = vec![
-        ("malformed percent-encoding", Method::GET, format!("/v1/{PARENT}/operations/a%G1"), None, StatusCode::BAD_REQUEST),
-        ("dot-dot segment", Method::GET, format!("/v1/{PARENT}/operations/.."), None, StatusCode::BAD_REQUEST),
-        ("empty segment", Method::GET, format!("/v1/projects//locations/l/operations/x"), None, StatusCode::BAD_REQUEST),
-        ("JSON nested too deep", Method::POST, cancel.clone(), Some(deep_body), StatusCode::BAD_REQUEST),
-        ("duplicate keys", Method::POST, cancel.clone(), Some(format!("{{\"name\": \"{0}\", \"name\": \"{0}\"}}", op.name)), StatusCode::BAD_REQUEST),
-        ("unknown body field", Method::POST, cancel.clone(), Some("{\"colour\": 1}".into()), StatusCode::BAD_REQUEST),
-        ("not JSON", Method::POST, cancel.clone(), Some("{nope".into()), StatusCode::BAD_REQUEST),
-        ("number out of range", Method::GET, format!("/v1/{PARENT}/operations?pageSize=99999999999"), None, StatusCode::BAD_REQUEST),
-        ("wrong @type", Method::POST, format!("/v1/{}:wait", op.name), Some("{\"timeout\": {\"@type\": \"x\"}}".into()), StatusCode::BAD_REQUEST),
-        ("token in the query", Method::GET, format!("/v1/{}?access_token=abc", op.name), None, StatusCode::BAD_REQUEST),
-        ("negative page size", Method::GET, format!("/v1/{PARENT}/operations?pageSize=-1"), None, StatusCode::BAD_REQUEST),
+        (
+            "malformed percent-encoding",
+            Method::GET,
+            format!("/v1/{PARENT}/operations/a%G1"),
+            None,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "dot-dot segment",
+            Method::GET,
+            format!("/v1/{PARENT}/operations/.."),
+            None,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "empty segment",
+            Method::GET,
+            format!("/v1/projects//locations/l/operations/x"),
+            None,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "JSON nested too deep",
+            Method::POST,
+            cancel.clone(),
+            Some(deep_body),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "duplicate keys",
+            Method::POST,
+            cancel.clone(),
+            Some(format!("{{\"name\": \"{0}\", \"name\": \"{0}\"}}", op.name)),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "unknown body field",
+            Method::POST,
+            cancel.clone(),
+            Some("{\"colour\": 1}".into()),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "not JSON",
+            Method::POST,
+            cancel.clone(),
+            Some("{nope".into()),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "number out of range",
+            Method::GET,
+            format!("/v1/{PARENT}/operations?pageSize=99999999999"),
+            None,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "wrong @type",
+            Method::POST,
+            format!("/v1/{}:wait", op.name),
+            Some("{\"timeout\": {\"@type\": \"x\"}}".into()),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "token in the query",
+            Method::GET,
+            format!("/v1/{}?access_token=abc", op.name),
+            None,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "negative page size",
+            Method::GET,
+            format!("/v1/{PARENT}/operations?pageSize=-1"),
+            None,
+            StatusCode::BAD_REQUEST,
+        ),
     ];
     for (what, method, path, body, expected) in cases {
-        let answer = rest.send(method, &path, body.as_deref(), body.as_ref().map(|_| "application/json")).await;
+        let answer = rest
+            .send(
+                method,
+                &path,
+                body.as_deref(),
+                body.as_ref().map(|_| "application/json"),
+            )
+            .await;
         assert_eq!(answer.status, expected, "{what}: {}", answer.json);
-        assert_eq!(answer.json["error"]["code"], json!(expected.as_u16()), "{what}");
+        assert_eq!(
+            answer.json["error"]["code"],
+            json!(expected.as_u16()),
+            "{what}"
+        );
         assert!(!error_reason(&answer).is_empty(), "{what}");
     }
     // Invalid UTF-8 in a body.
-    let raw = rest.send_bytes(Method::POST, &cancel, vec![b'{', b'"', 0xff, 0xfe, b'"', b'}']).await;
+    let raw = rest
+        .send_bytes(
+            Method::POST,
+            &cancel,
+            vec![b'{', b'"', 0xff, 0xfe, b'"', b'}'],
+        )
+        .await;
     assert_eq!(raw.status, StatusCode::BAD_REQUEST, "{}", raw.json);
-    assert!(!server.get(&op.name).await.expect("exists").done, "nothing was cancelled");
+    assert!(
+        !server.get(&op.name).await.expect("exists").done,
+        "nothing was cancelled"
+    );
 }
 
 #[tokio::test]
@@ -307,28 +402,48 @@ async fn cors_is_off_by_default_and_answers_preflight_when_configured() {
     let plain = rest.get(&format!("/v1/{}", op.name)).await;
     assert!(plain.headers.get("access-control-allow-origin").is_none());
 
-    let mut config = config("sqlite::memory:".into(), longrun::service::ServiceSettings::default());
+    let mut config = config(
+        "sqlite::memory:".into(),
+        longrun::service::ServiceSettings::default(),
+    );
     config.cors_origins = vec!["https://console.example".into()];
     let with_cors = TestServer::with_config(config, None).await;
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
     let preflight = Request::builder()
         .method(Method::OPTIONS)
-        .uri(format!("http://{}/v1/{PARENT}/operations/x:cancel", with_cors.server.public_addr))
+        .uri(format!(
+            "http://{}/v1/{PARENT}/operations/x:cancel",
+            with_cors.server.public_addr
+        ))
         .header("origin", "https://console.example")
         .header("access-control-request-method", "POST")
-        .header("access-control-request-headers", "content-type,authorization")
+        .header(
+            "access-control-request-headers",
+            "content-type,authorization",
+        )
         .body(Full::new(Bytes::new()))
         .expect("request");
     let response = client.request(preflight).await.expect("answers");
     assert!(response.status().is_success());
-    assert_eq!(response.headers()["access-control-allow-origin"], "https://console.example");
+    assert_eq!(
+        response.headers()["access-control-allow-origin"],
+        "https://console.example"
+    );
     let stranger = Request::builder()
         .method(Method::OPTIONS)
-        .uri(format!("http://{}/v1/{PARENT}/operations/x:cancel", with_cors.server.public_addr))
+        .uri(format!(
+            "http://{}/v1/{PARENT}/operations/x:cancel",
+            with_cors.server.public_addr
+        ))
         .header("origin", "https://evil.example")
         .header("access-control-request-method", "POST")
         .body(Full::new(Bytes::new()))
         .expect("request");
     let response = client.request(stranger).await.expect("answers");
-    assert!(response.headers().get("access-control-allow-origin").is_none());
+    assert!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
 }
