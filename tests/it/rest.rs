@@ -301,7 +301,7 @@ async fn bad_rest_input_is_4xx_with_the_envelope_never_500() {
         (
             "empty segment",
             Method::GET,
-            format!("/v1/projects//locations/l/operations/x"),
+            "/v1/projects//locations/l/operations/x".to_owned(),
             None,
             StatusCode::BAD_REQUEST,
         ),
