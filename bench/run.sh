@@ -11,10 +11,10 @@ cd "$(dirname "$0")/.."
 seconds=${1:-10}
 requests=${REQUESTS:-200000}
 
-if ! command -v h2load >/dev/null; then
-  apt-get update -qq && apt-get install -y -qq nghttp2-client >/dev/null
+if ! command -v h2load >/dev/null || ! command -v wrk >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq nghttp2-client wrk >/dev/null
 fi
-cargo build --release --quiet --bin longrun --example bench_bare_server --example bench_load
+cargo build --release --quiet --bin longrun --example bench_bare_server --example bench_bare_rest --example bench_load
 bin=target/release
 work=$(mktemp -d)
 pids=()
@@ -40,6 +40,20 @@ echo "== GetOperation, bare tonic server"; bare=$(h2 19090); echo "$bare"
 echo "== GetOperation, longrun serve";     ours=$(h2 19080); echo "$ours"
 rps() { sed -n 's/.*finished in [^,]*, \([0-9.]*\) req\/s.*/\1/p' <<<"$1"; }
 python3 -c "b=$(rps "$bare"); o=$(rps "$ours"); print(f'ratio longrun/bare = {o/b:.3f} ({o:.0f} vs {b:.0f} req/s)')"
+
+$bin/examples/bench_bare_rest 127.0.0.1:19091 & pids+=($!)
+wait_port 19091
+rest_path="/v1/$name"
+echo "== REST GET over HTTP/1.1 (wrk -t1 -c16 -d${seconds}s)"
+wrk_rps() { wrk -t1 -c16 -d"${seconds}s" "$1" | sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p'; }
+bare_h1=$(wrk_rps "http://127.0.0.1:19091$rest_path"); ours_h1=$(wrk_rps "http://127.0.0.1:19080$rest_path")
+python3 -c "b=$bare_h1; o=$ours_h1; print(f'HTTP/1.1 ratio longrun/bare = {o/b:.3f} ({o:.0f} vs {b:.0f} req/s)')"
+echo "== REST GET over h2c (h2load)"
+h2get() { h2load -n "$requests" -c 16 -m 16 -t 1 "http://127.0.0.1:$1$rest_path" | grep -E 'finished in'; }
+bare_h2=$(h2get 19091); ours_h2=$(h2get 19080)
+python3 -c "b=$(rps "$bare_h2"); o=$(rps "$ours_h2"); print(f'h2c ratio longrun/bare = {o/b:.3f} ({o:.0f} vs {b:.0f} req/s)')"
+echo "== What the transcoder adds to one GetOperation (p50, one call at a time)"
+$bin/examples/bench_load rest-overhead 127.0.0.1:19080 "$name" 5000
 
 echo "== Cancel + Complete, 64 clients, ${seconds}s"
 $bin/examples/bench_load writes 127.0.0.1:19081 127.0.0.1:19080 64 "$seconds"

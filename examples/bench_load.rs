@@ -6,6 +6,8 @@
 //!   writes per second at CLIENTS concurrent clients.
 //! - `watch-latency CONTROL PUBLIC SAMPLES`: time from sending Cancel to the
 //!   worker's Watch event that carries it; prints p50/p90/p99.
+//! - `rest-overhead PUBLIC NAME SAMPLES`: one call at a time, GetOperation
+//!   over gRPC and over REST (HTTP/1.1); prints both p50s and the difference.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -39,6 +41,7 @@ async fn main() -> Result<()> {
         }
         Some("writes") => writes(&arg(1)?, &arg(2)?, arg(3)?.parse()?, arg(4)?.parse()?).await,
         Some("watch-latency") => watch_latency(&arg(1)?, &arg(2)?, arg(3)?.parse()?).await,
+        Some("rest-overhead") => rest_overhead(&arg(1)?, &arg(2)?, arg(3)?.parse()?).await,
         _ => Err("usage: bench_load get-body|create|writes|watch-latency ...".into()),
     }
 }
@@ -205,6 +208,40 @@ async fn watch_latency(control_addr: &str, public_addr: &str, samples: usize) ->
         pick(0.90).as_secs_f64() * 1e3,
         pick(0.99).as_secs_f64() * 1e3,
         pick(1.0).as_secs_f64() * 1e3
+    );
+    Ok(())
+}
+
+async fn rest_overhead(public_addr: &str, name: &str, samples: usize) -> Result<()> {
+    use http_body_util::{BodyExt, Full};
+    let mut grpc = OperationsClient::new(connect(public_addr).await?);
+    let http: hyper_util::client::legacy::Client<_, Full<bytes::Bytes>> =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+    let uri: hyper::Uri = format!("http://{public_addr}/v1/{name}").parse()?;
+    let mut grpc_times = Vec::with_capacity(samples);
+    let mut rest_times = Vec::with_capacity(samples);
+    // Interleaved, so both see the same machine noise.
+    for _ in 0..samples {
+        let started = Instant::now();
+        grpc.get_operation(lro::GetOperationRequest { name: name.into() }).await?;
+        grpc_times.push(started.elapsed());
+        let started = Instant::now();
+        let response = http.get(uri.clone()).await?;
+        let status = response.status();
+        response.into_body().collect().await?;
+        if !status.is_success() {
+            return Err(format!("REST GET answered {status}").into());
+        }
+        rest_times.push(started.elapsed());
+    }
+    grpc_times.sort();
+    rest_times.sort();
+    let p50 = |times: &[Duration]| times[times.len() / 2].as_secs_f64() * 1e6;
+    println!(
+        "samples={samples} grpc_p50_us={:.1} rest_p50_us={:.1} transcoder_adds_us={:.1}",
+        p50(&grpc_times),
+        p50(&rest_times),
+        p50(&rest_times) - p50(&grpc_times)
     );
     Ok(())
 }
