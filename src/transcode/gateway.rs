@@ -104,7 +104,7 @@ where
         return response;
     }
     let (binding, path_bindings) = match config.router.route(&parts.method, parts.uri.path()) {
-        RouteResult::Matched { binding, bindings } => (binding.clone(), bindings),
+        RouteResult::Matched { binding, bindings } => (binding, bindings),
         RouteResult::NotFound => {
             let err = TranscodeError::new(
                 Code::NotFound,
@@ -165,7 +165,7 @@ where
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
     let (message, options) = match build_request(
-        &binding,
+        binding,
         &path_bindings,
         parts.uri.query(),
         &body,
@@ -174,15 +174,16 @@ where
         Ok(built) => built,
         Err(err) => return refuse(&err, &config.domain),
     };
-    let call = grpc_request(&binding, &message, &parts.headers);
+    let call = grpc_request(binding, &message, &parts.headers);
     if binding.method.is_server_streaming() {
-        return stream_response(grpc, call, binding, options, config).await;
+        let binding = binding.clone();
+        return stream_response(grpc, call, binding, options, Arc::clone(&config)).await;
     }
     let answer = match forward(grpc, call).await {
         Ok(answer) => answer,
         Err(status) => return status_response(&status, &config),
     };
-    render(&binding, &answer, &options, &config)
+    render(binding, &answer, &options, &config)
 }
 
 /// The in-process gRPC request for one REST call.
