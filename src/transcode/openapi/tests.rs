@@ -7,6 +7,8 @@ use crate::pb::FILE_DESCRIPTOR_SET;
 use crate::transcode::rules::{DEFAULT_RULES, load};
 use crate::transcode::template::PathTemplate;
 
+mod user_protos;
+
 const OPERATIONS: &str = "google.longrunning.Operations";
 const CONTROL: &str = "longrun.v1.OperationsControl";
 
