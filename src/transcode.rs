@@ -12,6 +12,7 @@
 mod binding;
 mod error;
 pub mod gateway;
+pub mod openapi;
 pub mod request;
 pub mod response;
 pub mod router;
