@@ -17,19 +17,24 @@ const OPERATION: &str = r#"{"name":"projects/bench/locations/l/operations/op-abc
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:9091".into());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:9091".into());
     let listener = TcpListener::bind(addr).await?;
     loop {
         let (stream, _) = listener.accept().await?;
         let _ = stream.set_nodelay(true);
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(|_request: Request<hyper::body::Incoming>| async {
-                let mut response = Response::new(Full::new(Bytes::from_static(OPERATION.as_bytes())));
-                response
-                    .headers_mut()
-                    .insert("content-type", hyper::header::HeaderValue::from_static("application/json; charset=utf-8"));
-                Ok::<_, Infallible>(response)
-            });
+            let service =
+                hyper::service::service_fn(|_request: Request<hyper::body::Incoming>| async {
+                    let mut response =
+                        Response::new(Full::new(Bytes::from_static(OPERATION.as_bytes())));
+                    response.headers_mut().insert(
+                        "content-type",
+                        hyper::header::HeaderValue::from_static("application/json; charset=utf-8"),
+                    );
+                    Ok::<_, Infallible>(response)
+                });
             let _ = auto::Builder::new(TokioExecutor::new())
                 .serve_connection(TokioIo::new(stream), service)
                 .await;

@@ -216,14 +216,16 @@ async fn rest_overhead(public_addr: &str, name: &str, samples: usize) -> Result<
     use http_body_util::{BodyExt, Full};
     let mut grpc = OperationsClient::new(connect(public_addr).await?);
     let http: hyper_util::client::legacy::Client<_, Full<bytes::Bytes>> =
-        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .build_http();
     let uri: hyper::Uri = format!("http://{public_addr}/v1/{name}").parse()?;
     let mut grpc_times = Vec::with_capacity(samples);
     let mut rest_times = Vec::with_capacity(samples);
     // Interleaved, so both see the same machine noise.
     for _ in 0..samples {
         let started = Instant::now();
-        grpc.get_operation(lro::GetOperationRequest { name: name.into() }).await?;
+        grpc.get_operation(lro::GetOperationRequest { name: name.into() })
+            .await?;
         grpc_times.push(started.elapsed());
         let started = Instant::now();
         let response = http.get(uri.clone()).await?;

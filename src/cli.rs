@@ -4,6 +4,7 @@
 mod client;
 mod control;
 mod json;
+mod openapi;
 mod output;
 mod public;
 mod status;
@@ -28,6 +29,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the server.
     Serve(ServeArgs),
+    /// Print the OpenAPI 3 document of the REST routes.
+    Openapi(openapi::OpenapiArgs),
     /// Inspect and drive operations on a running server.
     Operations(client::OperationsArgs),
 }
@@ -36,6 +39,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
         Command::Operations(args) => client::run(args).await,
+        Command::Openapi(args) => openapi::run(&args),
     }
 }
 

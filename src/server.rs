@@ -22,6 +22,7 @@ mod port;
 
 use crate::grpc::edge::GrpcEdgeLayer;
 use crate::transcode::gateway::GatewayConfig;
+use crate::transcode::openapi::openapi_document;
 use crate::transcode::router::Router;
 use crate::transcode::rules::{self, DEFAULT_RULES, RulesError};
 use port::port_service;
@@ -33,8 +34,8 @@ use crate::registry::{RegistryError, TypeRegistry};
 use crate::service::{BackgroundTasks, Core, ServiceError, ServiceSettings, SystemClock};
 use crate::store::{CachedStore, OperationStore, SqliteStore, StoreError};
 
-const PUBLIC_SERVICE: &str = "google.longrunning.Operations";
-const CONTROL_SERVICE: &str = "longrun.v1.OperationsControl";
+pub const PUBLIC_SERVICE: &str = "google.longrunning.Operations";
+pub const CONTROL_SERVICE: &str = "longrun.v1.OperationsControl";
 
 /// Bounds on what one client can make the server hold (HARDENING.md).
 #[derive(Clone, Debug)]
@@ -280,12 +281,13 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let gateway = |services: &[&str]| -> Result<GatewayConfig, ServerError> {
         let pool = core.registry().pool().clone();
         let bindings = rules::load(&pool, Some(&rules_text), services)?;
+        let document = openapi_document(&pool, &bindings, "longrun", env!("CARGO_PKG_VERSION"));
         Ok(GatewayConfig {
             pool,
             router: Router::new(bindings),
             domain: config.service_name.clone(),
             max_body_bytes: config.limits.max_message_bytes,
-            openapi_json: None,
+            openapi_json: Some(bytes::Bytes::from(document.to_string())),
         })
     };
     let public_service = port_service(

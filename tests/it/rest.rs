@@ -447,3 +447,51 @@ async fn cors_is_off_by_default_and_answers_preflight_when_configured() {
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn openapi_document_is_served_and_matches_the_cli() {
+    let server = TestServer::start().await;
+    let rest = Rest::new(server.server.public_addr);
+    let served = rest.get("/openapi.json").await;
+    assert_eq!(served.status, StatusCode::OK);
+    assert_eq!(served.json["openapi"], json!("3.0.3"));
+    let paths = served.json["paths"].as_object().expect("paths");
+    for path in [
+        "/v1/{name}",
+        "/v1/{name}/operations",
+        "/v1/{name}:cancel",
+        "/v1/{name}:wait",
+    ] {
+        assert!(
+            paths.contains_key(path),
+            "{path} missing: {:?}",
+            paths.keys()
+        );
+    }
+    assert!(
+        !paths.contains_key("/v1/{name}:complete"),
+        "control routes stay off the public document"
+    );
+
+    let printed = tokio::process::Command::new(env!("CARGO_BIN_EXE_longrun"))
+        .arg("openapi")
+        .output()
+        .await
+        .expect("runs");
+    assert!(printed.status.success());
+    let printed: Value = serde_json::from_slice(&printed.stdout).expect("JSON");
+    assert_eq!(
+        printed, served.json,
+        "`longrun openapi` prints what the server serves"
+    );
+
+    let control = Rest::new(server.server.control_addr)
+        .get("/openapi.json")
+        .await;
+    assert!(
+        control.json["paths"]
+            .as_object()
+            .expect("paths")
+            .contains_key("/v1/{name}:complete")
+    );
+}
