@@ -262,6 +262,7 @@ mod tests {
         match Cli::try_parse_from(argv)?.command {
             Command::Operations(operations) => Ok(operations),
             Command::Serve(_) => panic!("parsed as serve"),
+            Command::Openapi(_) => panic!("parsed as openapi"),
         }
     }
 

@@ -127,6 +127,7 @@ mod tests {
         match Cli::try_parse_from(argv)?.command {
             Command::Operations(OperationsArgs { verb, .. }) => Ok(verb),
             Command::Serve(_) => panic!("parsed as serve"),
+            Command::Openapi(_) => panic!("parsed as openapi"),
         }
     }
 
