@@ -72,9 +72,13 @@ class Control:
         *,
         request_id: str | None = None,
         cancel_grace: str | None = None,
+        metadata: dict | None = None,
     ) -> dict:
-        """CreateOperation; returns the Operation as proto3 JSON."""
+        """CreateOperation; returns the Operation as proto3 JSON. `metadata`
+        is an Any in JSON form: {"@type": ..., fields}."""
         body = {}
+        if metadata is not None:
+            body["metadata"] = metadata
         if operation_id is not None:
             body["operationId"] = operation_id
         if request_id is not None:
@@ -83,19 +87,16 @@ class Control:
             body["cancelGrace"] = cancel_grace
         return self._call("POST", f"{parent}/operations", body)
 
-    def start(self, name: str, status_message: str = "working") -> dict:
-        """UpdateOperation with longrun's own metadata: marks the work as
-        started, so a cancel waits for the worker (up to its grace)."""
-        return self._call(
-            "PATCH",
-            name,
-            {
-                "metadata": {
-                    "@type": "type.googleapis.com/longrun.v1.OperationMetadata",
-                    "statusMessage": status_message,
-                }
-            },
-        )
+    def start(self, name: str, metadata: dict | None = None) -> dict:
+        """UpdateOperation: replaces the metadata (by default longrun's own,
+        with a status message) and marks the work as started, so a cancel
+        waits for the worker, up to its grace."""
+        if metadata is None:
+            metadata = {
+                "@type": "type.googleapis.com/longrun.v1.OperationMetadata",
+                "statusMessage": "working",
+            }
+        return self._call("PATCH", name, {"metadata": metadata})
 
     def complete_error(self, name: str, code: int, message: str) -> dict:
         return self._call(
@@ -123,6 +124,40 @@ class Server:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+
+# The producer's own metadata type in some tests: Developer Connect's, which
+# has the standard Cloud fields (create_time, end_time, target, verb,
+# status_message, requested_cancellation, api_version), so longrun keeps them
+# current (SPEC §3), and which the generated client knows.
+PRODUCER_METADATA = "google.cloud.developerconnect.v1.OperationMetadata"
+
+
+def producer_metadata(**fields) -> dict:
+    """Developer Connect's OperationMetadata as an Any in proto3 JSON."""
+    return {"@type": f"type.googleapis.com/{PRODUCER_METADATA}", **fields}
+
+
+def producer_descriptor_set() -> bytes:
+    """A FileDescriptorSet with Developer Connect's OperationMetadata and its
+    imports, taken from the installed client, for `--descriptor-set`: what a
+    producer does to let longrun render and filter its metadata type."""
+    from google.cloud import developerconnect_v1
+    from google.protobuf import descriptor_pb2
+
+    files = descriptor_pb2.FileDescriptorSet()
+    seen = set()
+
+    def add(file) -> None:
+        if file.name in seen:
+            return
+        seen.add(file.name)
+        for dependency in file.dependencies:
+            add(dependency)
+        file.CopyToProto(files.file.add())
+
+    add(developerconnect_v1.OperationMetadata.pb().DESCRIPTOR.file)
+    return files.SerializeToString()
 
 
 def _die_with_parent() -> None:
@@ -179,7 +214,10 @@ def server(tmp_path_factory) -> Server:
     binary = _binary()
     public_addr = f"127.0.0.1:{free_port()}"
     control_addr = f"127.0.0.1:{free_port()}"
-    log_path = tmp_path_factory.mktemp("longrun") / "server.log"
+    workdir = tmp_path_factory.mktemp("longrun")
+    log_path = workdir / "server.log"
+    descriptor_set = workdir / "developerconnect.pb"
+    descriptor_set.write_bytes(producer_descriptor_set())
     env = dict(os.environ, LONGRUN_LOG=os.environ.get("LONGRUN_LOG", "info"))
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
@@ -191,6 +229,7 @@ def server(tmp_path_factory) -> Server:
                 "--database", "sqlite::memory:",
                 "--cancel-grace", CANCEL_GRACE,
                 "--wait-cap", WAIT_CAP,
+                "--descriptor-set", str(descriptor_set),
             ],
             stdin=subprocess.DEVNULL,
             stdout=log,
