@@ -268,6 +268,12 @@ def parent(request) -> str:
 
 
 @pytest.fixture
+def project() -> str:
+    """A project of its own, for tests that list across its locations."""
+    return f"projects/pyclients-{next(_locations)}"
+
+
+@pytest.fixture
 def control(server) -> Control:
     return server.control
 

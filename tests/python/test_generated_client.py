@@ -158,3 +158,17 @@ def test_create_time_does_not_change_when_the_worker_updates(client, control, pa
     before = create_time()
     control.start(name, producer_metadata(verb="create", statusMessage="building"))
     assert create_time() == before
+
+
+def test_list_operations_across_locations_with_a_dash(client, control, project):
+    a = create(control, f"{project}/locations/us-east1", "east")
+    b = create(control, f"{project}/locations/europe-west1", "west")
+    page = client.list_operations({"name": f"{project}/locations/-"})
+    assert sorted(op.name for op in page.operations) == sorted([a, b])
+
+
+def test_list_operations_accepts_return_partial_success(client, control, parent):
+    name = create(control, parent, "partial")
+    page = client.list_operations({"name": parent, "return_partial_success": True})
+    assert [op.name for op in page.operations] == [name]
+    assert list(page.unreachable) == []
