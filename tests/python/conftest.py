@@ -33,10 +33,16 @@ READY_WITHIN_S = 30.0
 STOP_WITHIN_S = 40.0
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_ports(count: int) -> list[int]:
+    """Ports free on loopback now, all different (held open together)."""
+    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
 
 
 class ControlError(Exception):
@@ -212,13 +218,17 @@ def _wait_ready(proc: subprocess.Popen, server: Server) -> None:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory) -> Server:
     binary = _binary()
-    public_addr = f"127.0.0.1:{free_port()}"
-    control_addr = f"127.0.0.1:{free_port()}"
+    public_port, control_port = free_ports(2)
+    public_addr = f"127.0.0.1:{public_port}"
+    control_addr = f"127.0.0.1:{control_port}"
     workdir = tmp_path_factory.mktemp("longrun")
     log_path = workdir / "server.log"
     descriptor_set = workdir / "developerconnect.pb"
     descriptor_set.write_bytes(producer_descriptor_set())
-    env = dict(os.environ, LONGRUN_LOG=os.environ.get("LONGRUN_LOG", "info"))
+    # Every flag also reads LONGRUN_<NAME>: none of the caller's may change
+    # the server under test (LONGRUN_BIN and LONGRUN_LOG aside).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LONGRUN_")}
+    env["LONGRUN_LOG"] = os.environ.get("LONGRUN_LOG", "info")
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [
