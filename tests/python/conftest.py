@@ -1,0 +1,323 @@
+"""Fixtures for the tests with Google's own Python clients.
+
+One `longrun serve` runs for the whole session, on free loopback ports, with
+an in-memory database. Operations are made through the control API's REST
+transcoding with plain urllib, so the clients under test only ever do what
+a client of the public API does.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+# The server's cancel grace for operations created without one; tests that
+# let the grace run out set a shorter one per operation.
+CANCEL_GRACE = "5s"
+WAIT_CAP = "5s"
+READY_WITHIN_S = 30.0
+STOP_WITHIN_S = 40.0
+
+
+def free_ports(count: int) -> list[int]:
+    """Ports free on loopback now, all different (held open together)."""
+    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+class ControlError(Exception):
+    def __init__(self, status: int, body: str):
+        super().__init__(f"control API answered {status}: {body}")
+        self.status = status
+        self.body = body
+
+
+class Control:
+    """The control API over REST (config/http_rules.yaml), with urllib."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+
+    def _call(self, method: str, path: str, body: dict) -> dict:
+        request = urllib.request.Request(
+            f"{self.base_url}/v1/{path}",
+            method=method,
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as e:
+            raise ControlError(e.code, e.read().decode(errors="replace")) from None
+
+    def create(
+        self,
+        parent: str,
+        operation_id: str | None = None,
+        *,
+        request_id: str | None = None,
+        cancel_grace: str | None = None,
+        metadata: dict | None = None,
+    ) -> dict:
+        """CreateOperation; returns the Operation as proto3 JSON. `metadata`
+        is an Any in JSON form: {"@type": ..., fields}."""
+        body = {}
+        if metadata is not None:
+            body["metadata"] = metadata
+        if operation_id is not None:
+            body["operationId"] = operation_id
+        if request_id is not None:
+            body["requestId"] = request_id
+        if cancel_grace is not None:
+            body["cancelGrace"] = cancel_grace
+        return self._call("POST", f"{parent}/operations", body)
+
+    def start(self, name: str, metadata: dict | None = None) -> dict:
+        """UpdateOperation: replaces the metadata (by default longrun's own,
+        with a status message) and marks the work as started, so a cancel
+        waits for the worker, up to its grace."""
+        if metadata is None:
+            metadata = {
+                "@type": "type.googleapis.com/longrun.v1.OperationMetadata",
+                "statusMessage": "working",
+            }
+        return self._call("PATCH", name, {"metadata": metadata})
+
+    def complete_error(self, name: str, code: int, message: str) -> dict:
+        return self._call(
+            "POST", f"{name}:complete", {"error": {"code": code, "message": message}}
+        )
+
+    def complete_empty(self, name: str) -> dict:
+        return self._call(
+            "POST",
+            f"{name}:complete",
+            {"response": {"@type": "type.googleapis.com/google.protobuf.Empty"}},
+        )
+
+
+@dataclass
+class Server:
+    public_addr: str  # host:port: gRPC, gRPC-Web and REST
+    control_addr: str
+    control: Control
+    log_path: Path
+
+    @property
+    def public_url(self) -> str:
+        return f"http://{self.public_addr}"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+# The producer's own metadata type in some tests: Developer Connect's, which
+# has the standard Cloud fields (create_time, end_time, target, verb,
+# status_message, requested_cancellation, api_version), so longrun keeps them
+# current (SPEC §3), and which the generated client knows.
+PRODUCER_METADATA = "google.cloud.developerconnect.v1.OperationMetadata"
+
+
+def producer_metadata(**fields) -> dict:
+    """Developer Connect's OperationMetadata as an Any in proto3 JSON."""
+    return {"@type": f"type.googleapis.com/{PRODUCER_METADATA}", **fields}
+
+
+def producer_descriptor_set() -> bytes:
+    """A FileDescriptorSet with Developer Connect's OperationMetadata and its
+    imports, taken from the installed client, for `--descriptor-set`: what a
+    producer does to let longrun render and filter its metadata type."""
+    from google.cloud import developerconnect_v1
+    from google.protobuf import descriptor_pb2
+
+    files = descriptor_pb2.FileDescriptorSet()
+    seen = set()
+
+    def add(file) -> None:
+        if file.name in seen:
+            return
+        seen.add(file.name)
+        for dependency in file.dependencies:
+            add(dependency)
+        file.CopyToProto(files.file.add())
+
+    add(developerconnect_v1.OperationMetadata.pb().DESCRIPTOR.file)
+    return files.SerializeToString()
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: if pytest itself is killed (run.sh's
+    timeout), the server gets SIGTERM instead of living on."""
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _binary() -> Path:
+    path = Path(os.environ.get("LONGRUN_BIN", "target/debug/longrun"))
+    if not path.is_absolute():
+        path = REPO / path
+    if not path.is_file():
+        pytest.exit(
+            f"longrun binary not found at {path}: build it (cargo build) or set LONGRUN_BIN",
+            returncode=3,
+        )
+    return path
+
+
+def _wait_ready(proc: subprocess.Popen, server: Server) -> None:
+    """Both ports accept connections and the public REST route answers."""
+    deadline = time.monotonic() + READY_WITHIN_S
+    probe = f"{server.public_url}/v1/projects/ready/locations/probe/operations/none"
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(
+                f"longrun exited with {proc.returncode} before it was ready:\n{server.log()}"
+            )
+        try:
+            for addr in (server.public_addr, server.control_addr):
+                host, port = addr.rsplit(":", 1)
+                socket.create_connection((host, int(port)), timeout=1).close()
+            try:
+                urllib.request.urlopen(probe, timeout=2)
+            except urllib.error.HTTPError as e:
+                if e.code == 404:  # the operation does not exist: the server answers
+                    return
+                raise
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"longrun not ready within {READY_WITHIN_S}s:\n{server.log()}"
+                ) from None
+            time.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory) -> Server:
+    binary = _binary()
+    public_port, control_port = free_ports(2)
+    public_addr = f"127.0.0.1:{public_port}"
+    control_addr = f"127.0.0.1:{control_port}"
+    workdir = tmp_path_factory.mktemp("longrun")
+    log_path = workdir / "server.log"
+    descriptor_set = workdir / "developerconnect.pb"
+    descriptor_set.write_bytes(producer_descriptor_set())
+    # Every flag also reads LONGRUN_<NAME>: none of the caller's may change
+    # the server under test (LONGRUN_BIN and LONGRUN_LOG aside).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LONGRUN_")}
+    env["LONGRUN_LOG"] = os.environ.get("LONGRUN_LOG", "info")
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [
+                str(binary),
+                "serve",
+                "--listen", public_addr,
+                "--control-listen", control_addr,
+                "--database", "sqlite::memory:",
+                "--cancel-grace", CANCEL_GRACE,
+                "--wait-cap", WAIT_CAP,
+                "--descriptor-set", str(descriptor_set),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        )
+    server = Server(
+        public_addr=public_addr,
+        control_addr=control_addr,
+        control=Control(f"http://{control_addr}"),
+        log_path=log_path,
+    )
+    try:
+        _wait_ready(proc, server)
+        yield server
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=STOP_WITHIN_S)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+                pytest.fail(f"longrun did not stop within {STOP_WITHIN_S}s of SIGTERM:\n{server.log()}")
+    assert proc.returncode == 0, f"longrun exited with {proc.returncode} after SIGTERM:\n{server.log()}"
+
+
+_locations = itertools.count(1)
+
+
+@pytest.fixture
+def parent(request) -> str:
+    """A parent of its own for each test, so lists see only its operations."""
+    return f"projects/pyclients/locations/loc-{next(_locations)}"
+
+
+@pytest.fixture
+def project() -> str:
+    """A project of its own, for tests that list across its locations."""
+    return f"projects/pyclients-{next(_locations)}"
+
+
+@pytest.fixture
+def control(server) -> Control:
+    return server.control
+
+
+LONGRUN_METADATA = "longrun.v1.OperationMetadata"
+
+
+@pytest.fixture(scope="session")
+def longrun_types(server) -> None:
+    """Teach this process longrun's own metadata type, read from the server
+    through gRPC reflection.
+
+    An operation created without metadata carries `longrun.v1.OperationMetadata`
+    (SPEC §3). Over gRPC a client sees an opaque Any; over REST the JSON says
+    `{"@type": "type.googleapis.com/longrun.v1.OperationMetadata", ...}` and
+    protobuf's json_format (which every Google Python client uses) refuses an
+    Any whose type is not in its default descriptor pool. A client of
+    longrun's REST API has to register the type, as here.
+    """
+    import grpc
+    from google.protobuf import descriptor_pool, timestamp_pb2  # noqa: F401 (the import loads the dependency)
+    from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
+        ProtoReflectionDescriptorDatabase,
+    )
+
+    pool = descriptor_pool.Default()
+    try:
+        pool.FindMessageTypeByName(LONGRUN_METADATA)
+        return
+    except KeyError:
+        pass
+    with grpc.insecure_channel(server.public_addr) as channel:
+        file = ProtoReflectionDescriptorDatabase(channel).FindFileContainingSymbol(
+            LONGRUN_METADATA
+        )
+    assert file.name == "longrun/v1/metadata.proto"
+    pool.AddSerializedFile(file.SerializeToString())
