@@ -154,8 +154,15 @@ impl Core {
             .map_err(|_| ServiceError::TooManyWaiters)
     }
 
+    /// Now, cut to whole microseconds: what the stores keep. Stamping
+    /// metadata with finer time would make an operation's times change the
+    /// first time it is read back and written again.
     fn now(&self) -> SystemTime {
-        self.inner.clock.now()
+        let now = self.inner.clock.now();
+        match now.duration_since(std::time::UNIX_EPOCH) {
+            Ok(since) => now - Duration::from_nanos(u64::from(since.subsec_nanos() % 1_000)),
+            Err(_) => now,
+        }
     }
 
     fn store(&self) -> &dyn OperationStore {

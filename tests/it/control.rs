@@ -277,3 +277,39 @@ async fn expired_operation_frees_its_id_before_the_purge_runs() {
     assert_eq!(again.name, first.name);
     assert!(!again.done, "a new operation, not the expired one");
 }
+
+#[tokio::test]
+async fn metadata_times_do_not_change_when_the_worker_updates() {
+    let server = TestServer::start().await;
+    let created = server.create().await;
+    let before = metadata(&created).create_time.expect("create_time");
+    assert_eq!(
+        before.nanos % 1_000,
+        0,
+        "times are kept to the microsecond, as stored"
+    );
+    let updated = server
+        .control
+        .clone()
+        .update_operation(ctl::UpdateOperationRequest {
+            name: created.name.clone(),
+            metadata: Some(prost_types::Any {
+                type_url: "type.googleapis.com/longrun.v1.OperationMetadata".into(),
+                value: prost::Message::encode_to_vec(&ctl::OperationMetadata::default()),
+            }),
+        })
+        .await
+        .expect("update")
+        .into_inner();
+    assert_eq!(metadata(&updated).create_time, Some(before));
+    let done = server
+        .complete(&created.name, empty_response())
+        .await
+        .expect("complete");
+    assert_eq!(metadata(&done).create_time, Some(before));
+    assert_eq!(
+        server.get(&created.name).await.expect("get"),
+        done,
+        "what Complete returned is what is stored"
+    );
+}

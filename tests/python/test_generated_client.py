@@ -139,12 +139,6 @@ def test_negative_page_size_is_bad_request(client, parent):
     assert caught.value.code == 400
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="UpdateOperation rewrites metadata.create_time truncated to microseconds: "
-    "Create and Get before the update show e.g. 07:33:58.463233871Z, after it "
-    "07:33:58.463233Z",
-)
 def test_create_time_does_not_change_when_the_worker_updates(client, control, parent):
     name = create(control, parent, "stable-create-time")
 
