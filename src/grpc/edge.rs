@@ -23,29 +23,41 @@ use super::deadline::parse_grpc_timeout;
 use super::status::status_with_info;
 
 tokio::task_local! {
-    static REQUEST_ID: Arc<str>;
+    static REQUEST_ID: HeaderValue;
 }
 
 /// The id of the call being served, inside the handler's task.
-pub fn current_request_id() -> Option<Arc<str>> {
-    REQUEST_ID.try_with(Arc::clone).ok()
+pub fn current_request_id() -> Option<String> {
+    REQUEST_ID
+        .try_with(|id| id.to_str().map(str::to_owned).ok())
+        .ok()
+        .flatten()
 }
 
 /// Runs `future` as the call `id` (for tests and embedders' own layers).
 pub async fn with_request_id<F: std::future::Future>(id: &str, future: F) -> F::Output {
-    REQUEST_ID.scope(Arc::from(id), future).await
+    let id = HeaderValue::from_str(id).unwrap_or_else(|_| HeaderValue::from_static("invalid"));
+    REQUEST_ID.scope(id, future).await
 }
 
 /// A caller's id is kept when it is short and printable; otherwise ours.
-fn request_id(headers: &http::HeaderMap) -> Arc<str> {
-    let theirs = headers
-        .get("x-request-id")
-        .and_then(|value| value.to_str().ok())
-        .filter(|id| (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic()));
-    match theirs {
-        Some(id) => Arc::from(id),
-        None => Arc::from(format!("{:016x}", rand::random::<u64>())),
+fn request_id(headers: &http::HeaderMap) -> HeaderValue {
+    let theirs = headers.get("x-request-id").filter(|id| {
+        let bytes = id.as_bytes();
+        (1..=128).contains(&bytes.len()) && bytes.iter().all(u8::is_ascii_graphic)
+    });
+    if let Some(id) = theirs {
+        return id.clone();
     }
+    // 16 hex digits, formatted without an intermediate String: this runs
+    // on every call.
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let random = rand::random::<u64>();
+    let mut digits = [0u8; 16];
+    for (i, digit) in digits.iter_mut().enumerate() {
+        *digit = HEX[((random >> (60 - 4 * i)) & 0xf) as usize];
+    }
+    HeaderValue::from_bytes(&digits).unwrap_or_else(|_| HeaderValue::from_static("0"))
 }
 
 /// When the caller stops waiting, from its `grpc-timeout`.
@@ -122,7 +134,7 @@ where
             request.extensions_mut().insert(RequestDeadline(deadline));
         }
         let id = request_id(request.headers());
-        let response = REQUEST_ID.scope(Arc::clone(&id), self.inner.call(request));
+        let response = REQUEST_ID.scope(id.clone(), self.inner.call(request));
         Box::pin(async move {
             let response = match deadline {
                 None => response.await.map_err(Into::into)?,
@@ -141,9 +153,7 @@ where
                 },
             };
             let mut response = give_tonic_errors_details(response, &domain);
-            if let Ok(value) = HeaderValue::from_str(&id) {
-                response.headers_mut().insert("x-request-id", value);
-            }
+            response.headers_mut().insert("x-request-id", id);
             Ok(response)
         })
     }

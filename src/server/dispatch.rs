@@ -1,26 +1,40 @@
 //! One port for every client: gRPC (h2c), gRPC-Web (binary and text, over
-//! HTTP/1.1 or h2) and REST/JSON. The content type decides: `application/grpc*`
-//! goes to tonic (through tonic-web, which passes plain gRPC on untouched),
-//! everything else to the REST gateway.
+//! HTTP/1.1 or h2) and REST/JSON. The content type decides: plain gRPC goes
+//! straight to the tonic routes, gRPC-Web through tonic-web's translation,
+//! everything else to the REST gateway. No boxing and no service clones on
+//! the way: the gRPC path is the hot one (see bench/run.sh).
 
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
-use futures::future::{BoxFuture, FutureExt};
+use futures::TryFutureExt;
+use futures::future::{Either, MapErr};
 use http::{Request, Response, header};
+use tower::ServiceExt;
+use tower::util::Oneshot;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-#[derive(Clone)]
-pub struct Dispatch<G, R> {
-    grpc: G,
-    rest: R,
+/// hyper clones the service for every request, so the three are kept
+/// behind one `Arc` and only the one a request needs is cloned.
+pub struct Dispatch<G, W, R> {
+    services: Arc<(G, W, R)>,
 }
 
-impl<G, R> Dispatch<G, R> {
-    pub fn new(grpc: G, rest: R) -> Self {
-        Self { grpc, rest }
+impl<G, W, R> Clone for Dispatch<G, W, R> {
+    fn clone(&self) -> Self {
+        Self {
+            services: Arc::clone(&self.services),
+        }
+    }
+}
+
+impl<G, W, R> Dispatch<G, W, R> {
+    pub fn new(grpc: G, grpc_web: W, rest: R) -> Self {
+        Self {
+            services: Arc::new((grpc, grpc_web, rest)),
+        }
     }
 }
 
@@ -28,54 +42,75 @@ fn boxed<E: Into<BoxError>>(err: E) -> BoxError {
     err.into()
 }
 
-fn is_grpc(request: &Request<impl Sized>) -> bool {
-    request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("application/grpc"))
+fn never(never: Infallible) -> BoxError {
+    match never {}
 }
 
-impl<G, R, B> tower::Service<Request<B>> for Dispatch<G, R>
+enum Kind {
+    Grpc,
+    GrpcWeb,
+    Rest,
+}
+
+fn kind(request: &Request<impl Sized>) -> Kind {
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map_or(&b""[..], |value| value.as_bytes());
+    if content_type.starts_with(b"application/grpc-web") {
+        Kind::GrpcWeb
+    } else if content_type.starts_with(b"application/grpc") {
+        Kind::Grpc
+    } else {
+        Kind::Rest
+    }
+}
+
+type ErrFn<E> = fn(E) -> BoxError;
+
+impl<G, W, R, B> tower::Service<Request<B>> for Dispatch<G, W, R>
 where
-    G: tower::Service<Request<B>, Response = Response<tonic::body::Body>> + Clone + Send + 'static,
-    G::Future: Send + 'static,
+    G: tower::Service<Request<B>, Response = Response<tonic::body::Body>> + Clone,
     G::Error: Into<BoxError>,
+    W: tower::Service<Request<B>, Response = Response<tonic::body::Body>> + Clone,
+    W::Error: Into<BoxError>,
     R: tower::Service<Request<B>, Response = Response<tonic::body::Body>, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    R::Future: Send + 'static,
-    B: http_body::Body<Data = Bytes> + Send + 'static,
+        + Clone,
 {
     type Response = Response<tonic::body::Body>;
     type Error = BoxError;
-    type Future = BoxFuture<'static, Result<Self::Response, BoxError>>;
+    type Future = Either<
+        MapErr<Oneshot<G, Request<B>>, ErrFn<G::Error>>,
+        Either<
+            MapErr<Oneshot<W, Request<B>>, ErrFn<W::Error>>,
+            MapErr<Oneshot<R, Request<B>>, ErrFn<Infallible>>,
+        >,
+    >;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        // Both sides are ready-checked per call, on their clones.
+        // Each call readies its own clone (`oneshot`).
         Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        if is_grpc(&request) {
-            let mut grpc = self.grpc.clone();
-            async move {
-                if let Err(err) = std::future::poll_fn(|cx| grpc.poll_ready(cx)).await {
-                    return Err(boxed(err));
-                }
-                grpc.call(request).await.map_err(boxed)
-            }
-            .boxed()
-        } else {
-            let mut rest = self.rest.clone();
-            async move {
-                std::future::poll_fn(|cx| rest.poll_ready(cx))
-                    .await
-                    .map_err(|never| match never {})?;
-                rest.call(request).await.map_err(|never| match never {})
-            }
-            .boxed()
+        let (grpc, grpc_web, rest) = &*self.services;
+        match kind(&request) {
+            Kind::Grpc => Either::Left(
+                grpc.clone()
+                    .oneshot(request)
+                    .map_err(boxed as ErrFn<G::Error>),
+            ),
+            Kind::GrpcWeb => Either::Right(Either::Left(
+                grpc_web
+                    .clone()
+                    .oneshot(request)
+                    .map_err(boxed as ErrFn<W::Error>),
+            )),
+            Kind::Rest => Either::Right(Either::Right(
+                rest.clone()
+                    .oneshot(request)
+                    .map_err(never as ErrFn<Infallible>),
+            )),
         }
     }
 }

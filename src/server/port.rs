@@ -8,7 +8,6 @@ use http::{HeaderName, HeaderValue, Method, Request, Response};
 use hyper::body::Incoming;
 use tonic::service::Routes;
 use tower::ServiceBuilder;
-use tower::util::BoxCloneService;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use super::dispatch::Dispatch;
@@ -16,22 +15,29 @@ use crate::grpc::edge::GrpcEdgeLayer;
 use crate::transcode::gateway::{GatewayConfig, RestGateway};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
-pub type PortService = BoxCloneService<Request<Incoming>, Response<tonic::body::Body>, BoxError>;
-
 pub fn port_service(
     routes: Routes,
     edge: GrpcEdgeLayer,
     gateway: GatewayConfig,
     cors_origins: &[String],
-) -> PortService {
+) -> impl tower::Service<
+    Request<Incoming>,
+    Response = Response<tonic::body::Body>,
+    Error = BoxError,
+    Future: Send + 'static,
+> + Clone
++ Send
++ 'static {
     let grpc = ServiceBuilder::new().layer(edge).service(routes);
-    let grpc_web = tonic_web::GrpcWebLayer::new();
     let dispatch = Dispatch::new(
-        ServiceBuilder::new().layer(grpc_web).service(grpc.clone()),
+        grpc.clone(),
+        ServiceBuilder::new()
+            .layer(tonic_web::GrpcWebLayer::new())
+            .service(grpc.clone()),
         RestGateway::new(gateway, grpc),
     );
     let cors = cors_layer(cors_origins);
-    BoxCloneService::new(ServiceBuilder::new().option_layer(cors).service(dispatch))
+    ServiceBuilder::new().option_layer(cors).service(dispatch)
 }
 
 /// Browsers may call from these origins (`*` for any); none by default.
