@@ -6,6 +6,7 @@
 #   3. Cancel reaching an open Watch: p50/p99
 #   4. fsyncs per acknowledged write under strace (group commit)
 # Usage: bench/run.sh [seconds-per-write-run]
+# For a steadier GetOperation ratio on a noisy machine: bench/get_ratio.sh [rounds].
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
