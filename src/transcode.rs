@@ -13,6 +13,7 @@ mod binding;
 mod error;
 pub mod gateway;
 pub mod openapi;
+mod render_cache;
 pub mod request;
 pub mod response;
 pub mod router;

@@ -4,6 +4,7 @@
 //! handled once), and renders the answer as JSON or Google's error envelope.
 
 use std::convert::Infallible;
+use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -15,6 +16,7 @@ use prost::Message;
 use prost_reflect::{DescriptorPool, DynamicMessage};
 use tonic::Code;
 
+use super::render_cache::RenderCache;
 use super::request::build_request;
 use super::response::{RenderOptions, render_response};
 use super::router::{RouteResult, Router};
@@ -40,18 +42,34 @@ pub struct GatewayConfig {
 /// Where the OpenAPI document of a listener's REST routes is served.
 pub const OPENAPI_PATH: &str = "/openapi.json";
 
+/// Renderings remembered per listener (see `render_cache`): enough for the
+/// operations a busy server's clients poll at once, a few MB at most.
+const RENDER_CACHE_ENTRIES: NonZeroUsize = NonZeroUsize::new(1024).expect("not zero");
+
 /// A tower service for REST requests; `grpc` is the service that serves the
 /// same methods over gRPC.
 #[derive(Clone)]
 pub struct RestGateway<S> {
-    config: Arc<GatewayConfig>,
+    shared: Arc<Shared>,
     grpc: S,
+}
+
+/// What every clone of a gateway shares.
+struct Shared {
+    config: GatewayConfig,
+    rendered: RenderCache,
+    /// The gRPC path of each route, by its index in the router, made once.
+    grpc_paths: Vec<http::Uri>,
 }
 
 impl<S> RestGateway<S> {
     pub fn new(config: GatewayConfig, grpc: S) -> Self {
         Self {
-            config: Arc::new(config),
+            shared: Arc::new(Shared {
+                grpc_paths: config.router.bindings().iter().map(grpc_path).collect(),
+                config,
+                rendered: RenderCache::new(RENDER_CACHE_ENTRIES),
+            }),
             grpc,
         }
     }
@@ -77,20 +95,21 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let config = Arc::clone(&self.config);
+        let shared = Arc::clone(&self.shared);
         // The clone is ready-checked in `forward`, the standard tower pattern.
         let grpc = self.grpc.clone();
-        Box::pin(async move { Ok(handle(config, grpc, request).await) })
+        Box::pin(async move { Ok(handle(shared, grpc, request).await) })
     }
 }
 
-async fn handle<S, B>(config: Arc<GatewayConfig>, grpc: S, request: Request<B>) -> RestResponse
+async fn handle<S, B>(shared: Arc<Shared>, grpc: S, request: Request<B>) -> RestResponse
 where
     S: tower::Service<Request<tonic::body::Body>, Response = Response<tonic::body::Body>>,
     S::Error: Into<BoxError>,
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
+    let config = &shared.config;
     let (parts, body) = request.into_parts();
     if parts.method == Method::GET
         && parts.uri.path() == OPENAPI_PATH
@@ -103,8 +122,13 @@ where
         );
         return response;
     }
-    let (binding, path_bindings) = match config.router.route(&parts.method, parts.uri.path()) {
-        RouteResult::Matched { binding, bindings } => (binding, bindings),
+    let (route, binding, path_bindings) = match config.router.route(&parts.method, parts.uri.path())
+    {
+        RouteResult::Matched {
+            index,
+            binding,
+            bindings,
+        } => (index, binding, bindings),
         RouteResult::NotFound => {
             let err = TranscodeError::new(
                 Code::NotFound,
@@ -134,8 +158,8 @@ where
         }
         RouteResult::BadPath(err) => return refuse(&err, &config.domain),
     };
-    let body = match Limited::new(body, config.max_body_bytes).collect().await {
-        Ok(collected) => collected.to_bytes(),
+    let body = match read_body(body, config.max_body_bytes).await {
+        Ok(body) => body,
         Err(err) => {
             let too_large = err
                 .downcast_ref::<http_body_util::LengthLimitError>()
@@ -174,21 +198,59 @@ where
         Ok(built) => built,
         Err(err) => return refuse(&err, &config.domain),
     };
-    let call = grpc_request(binding, &message, &parts.headers);
+    let Some(path) = shared.grpc_paths.get(route) else {
+        let err = TranscodeError::new(
+            Code::Internal,
+            "ROUTE_NOT_FOUND",
+            format!("route {route} has no gRPC path"),
+        );
+        return refuse(&err, &config.domain);
+    };
+    let call = grpc_request(path.clone(), &message, &parts.headers);
     if binding.method.is_server_streaming() {
         let binding = binding.clone();
-        return stream_response(grpc, call, binding, options, Arc::clone(&config)).await;
+        return stream_response(grpc, call, binding, options, Arc::clone(&shared)).await;
     }
     let answer = match forward(grpc, call).await {
         Ok(answer) => answer,
-        Err(status) => return status_response(&status, &config),
+        Err(status) => return status_response(&status, config),
     };
-    render(binding, &answer, &options, &config)
+    let rendered = shared.rendered.get_or_render(route, options, &answer, || {
+        render(binding, &answer, &options)
+    });
+    match rendered {
+        Ok(json) => json_response(StatusCode::OK, json),
+        Err(err) => refuse(&err, &config.domain),
+    }
+}
+
+/// `/package.Service/Method`, the path gRPC calls `binding`'s method on.
+fn grpc_path(binding: &Binding) -> http::Uri {
+    let path = format!(
+        "/{}/{}",
+        binding.method.parent_service().full_name(),
+        binding.method.name()
+    );
+    // Service and method names are protobuf identifiers: always a valid path.
+    http::Uri::try_from(path).unwrap_or_default()
+}
+
+/// The request body, up to `limit` bytes. Most REST calls (every GET) have
+/// none, and knowing that up front saves collecting nothing.
+async fn read_body<B>(body: B, limit: usize) -> Result<Bytes, BoxError>
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    if body.is_end_stream() {
+        return Ok(Bytes::new());
+    }
+    Ok(Limited::new(body, limit).collect().await?.to_bytes())
 }
 
 /// The in-process gRPC request for one REST call.
 fn grpc_request(
-    binding: &Binding,
+    path: http::Uri,
     message: &DynamicMessage,
     headers: &HeaderMap,
 ) -> Request<tonic::body::Body> {
@@ -197,17 +259,10 @@ fn grpc_request(
     framed.put_u8(0);
     framed.put_u32(u32::try_from(encoded.len()).unwrap_or(u32::MAX));
     framed.put_slice(&encoded);
-    let path = format!(
-        "/{}/{}",
-        binding.method.parent_service().full_name(),
-        binding.method.name()
-    );
     let mut request = Request::new(tonic::body::Body::new(Full::new(framed.freeze())));
     *request.method_mut() = Method::POST;
     *request.version_mut() = http::Version::HTTP_2;
-    if let Ok(uri) = path.parse() {
-        *request.uri_mut() = uri;
-    }
+    *request.uri_mut() = path;
     let grpc_headers = request.headers_mut();
     grpc_headers.insert(
         header::CONTENT_TYPE,
@@ -290,23 +345,16 @@ fn render(
     binding: &Binding,
     answer: &Bytes,
     options: &RenderOptions,
-    config: &GatewayConfig,
-) -> RestResponse {
-    let message = match DynamicMessage::decode(binding.method.output(), answer.as_ref()) {
-        Ok(message) => message,
-        Err(err) => {
-            let err = TranscodeError::new(
+) -> Result<Vec<u8>, TranscodeError> {
+    let message =
+        DynamicMessage::decode(binding.method.output(), answer.as_ref()).map_err(|err| {
+            TranscodeError::new(
                 Code::Internal,
                 "RESPONSE_DECODE_FAILED",
                 format!("the response did not decode: {err}"),
-            );
-            return refuse(&err, &config.domain);
-        }
-    };
-    match render_response(binding, &message, options) {
-        Ok(json) => json_response(StatusCode::OK, json),
-        Err(err) => refuse(&err, &config.domain),
-    }
+            )
+        })?;
+    render_response(binding, &message, options)
 }
 
 fn status_response(status: &tonic::Status, config: &GatewayConfig) -> RestResponse {
@@ -325,8 +373,8 @@ fn refuse(err: &TranscodeError, domain: &str) -> RestResponse {
     json_response(status, body)
 }
 
-fn json_response(status: StatusCode, body: Vec<u8>) -> RestResponse {
-    let mut response = Response::new(tonic::body::Body::new(Full::new(Bytes::from(body))));
+fn json_response(status: StatusCode, body: impl Into<Bytes>) -> RestResponse {
+    let mut response = Response::new(tonic::body::Body::new(Full::new(body.into())));
     *response.status_mut() = status;
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -343,28 +391,30 @@ async fn stream_response<S>(
     request: Request<tonic::body::Body>,
     binding: Binding,
     options: RenderOptions,
-    config: Arc<GatewayConfig>,
+    shared: Arc<Shared>,
 ) -> RestResponse
 where
     S: tower::Service<Request<tonic::body::Body>, Response = Response<tonic::body::Body>>,
     S::Error: Into<BoxError>,
 {
+    let config = &shared.config;
     let unavailable = |err: S::Error| tonic::Status::unavailable(err.into().to_string());
     if let Err(err) = std::future::poll_fn(|cx| grpc.poll_ready(cx)).await {
-        return status_response(&unavailable(err), &config);
+        return status_response(&unavailable(err), config);
     }
     let response = match grpc.call(request).await.map_err(unavailable) {
         Ok(response) => response,
-        Err(status) => return status_response(&status, &config),
+        Err(status) => return status_response(&status, config),
     };
     if let Some(status) = tonic::Status::from_header_map(response.headers())
         && status.code() != Code::Ok
     {
-        return status_response(&status, &config);
+        return status_response(&status, config);
     }
     let (sender, receiver) =
         tokio::sync::mpsc::channel::<Result<http_body::Frame<Bytes>, Infallible>>(8);
     tokio::spawn(async move {
+        let config = &shared.config;
         let mut body = response.into_body();
         let mut buffer = BytesMut::new();
         let mut first = true;

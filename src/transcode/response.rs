@@ -24,7 +24,7 @@ const EMPTY: &str = "google.protobuf.Empty";
 
 /// How the response JSON is written, from the `$alt` and `prettyPrint`
 /// system parameters.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct RenderOptions {
     /// `$alt=json;enum-encoding=int`: enums as numbers, not names.
     pub enum_as_number: bool,
@@ -93,9 +93,36 @@ pub(crate) fn render_message(
     message: &DynamicMessage,
     options: &RenderOptions,
 ) -> Result<Vec<u8>, TranscodeError> {
-    if survey(message, "")?.empty_any {
-        return Ok(tree_of(message, options)?.to_bytes(options.pretty));
+    // Printed first and checked after, because the walk that finds out why a
+    // message cannot be printed costs as much as printing it: it only runs
+    // when printing failed, to say which Any is the problem.
+    let out = match print(message, options) {
+        Ok(out) => out,
+        Err(err) => {
+            survey(message, "")?;
+            return Err(not_renderable(message, &err));
+        }
+    };
+    // An `Any(Empty)` prints its type URL, so output without that name
+    // holds none and is final; otherwise the tree takes its `"value": {}`
+    // out (a string that merely contains the name only costs the detour).
+    if !contains(&out, EMPTY_TYPE_SUFFIX) {
+        return Ok(out);
     }
+    Ok(tree_of(message, options)?.to_bytes(options.pretty))
+}
+
+/// How the type URL of an `Any(Empty)` ends in printed JSON (with or
+/// without a host before it).
+const EMPTY_TYPE_SUFFIX: &[u8] = b"google.protobuf.Empty\"";
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
+}
+
+fn print(message: &DynamicMessage, options: &RenderOptions) -> Result<Vec<u8>, serde_json::Error> {
     let mut out = Vec::new();
     let written = if options.pretty {
         message.serialize_with_options(
@@ -108,7 +135,7 @@ pub(crate) fn render_message(
             &serialize_options(options),
         )
     };
-    written.map_err(|err| not_renderable(message, &err))?;
+    written?;
     Ok(out)
 }
 

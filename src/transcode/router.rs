@@ -26,7 +26,7 @@ use std::collections::BTreeSet;
 
 use http::Method;
 
-use super::template::{check_path, path_verb};
+use super::template::{SplitPath, check_path, path_verb};
 use super::{Binding, PathBinding, TranscodeError};
 
 #[derive(Clone, Debug)]
@@ -39,6 +39,8 @@ pub struct Router {
 #[derive(Debug)]
 pub enum RouteResult<'a> {
     Matched {
+        /// The binding's position in [`Router::bindings`].
+        index: usize,
         binding: &'a Binding,
         bindings: Vec<PathBinding>,
     },
@@ -68,17 +70,21 @@ impl Router {
         if let Err(error) = check_path(path) {
             return RouteResult::BadPath(error);
         }
-        let verb = path_verb(path).filter(|verb| self.verbs.contains(verb));
+        let verb = path_verb(path).filter(|verb| self.verbs.contains(verb.as_ref()));
+        let Some(split) = SplitPath::new(path, verb.is_some()) else {
+            return RouteResult::NotFound;
+        };
         let mut allow: Vec<Method> = Vec::new();
-        for binding in &self.bindings {
-            if binding.template.verb() != verb.as_deref() {
-                continue;
-            }
-            let Some(bindings) = binding.template.matches(path) else {
+        for (index, binding) in self.bindings.iter().enumerate() {
+            let Some(bindings) = binding.template.matches_split(&split) else {
                 continue;
             };
             if binding.http_method == *method {
-                return RouteResult::Matched { binding, bindings };
+                return RouteResult::Matched {
+                    index,
+                    binding,
+                    bindings,
+                };
             }
             if !allow.contains(&binding.http_method) {
                 allow.push(binding.http_method.clone());

@@ -27,6 +27,7 @@ mod proptests;
 #[cfg(test)]
 mod tests;
 
+use std::borrow::Cow;
 use std::fmt;
 
 pub use decode::check_path;
@@ -93,29 +94,22 @@ impl PathTemplate {
     /// including any `:verb` suffix) and returns the decoded variables, in
     /// template order.
     pub fn matches(&self, path: &str) -> Option<Vec<PathBinding>> {
-        let mut rest = path.strip_prefix('/')?;
-        if let Some(verb) = &self.verb {
-            let (head, path_verb) = split_verb(rest)?;
-            if decode_full(path_verb)? != verb.decoded {
-                return None;
-            }
-            rest = head;
+        self.matches_split(&SplitPath::new(path, self.verb.is_some())?)
+    }
+
+    /// [`matches`](Self::matches) on a path split once for every candidate
+    /// template, which is how the router calls it.
+    pub(crate) fn matches_split(&self, path: &SplitPath<'_>) -> Option<Vec<PathBinding>> {
+        if self.verb.as_ref().map(|verb| verb.decoded.as_str()) != path.verb.as_deref() {
+            return None;
         }
-        let raw: Vec<&str> = if rest.is_empty() {
-            Vec::new()
-        } else {
-            rest.split('/').collect()
-        };
-        let decoded = raw
-            .iter()
-            .map(|segment| decode::decode_segment(segment))
-            .collect::<Option<Vec<String>>>()?;
+        let (raw, decoded) = (&path.raw, &path.decoded);
         let tail = matches!(self.segments.last(), Some(Segment::DoubleWildcard));
         let fixed = self.segments.len() - usize::from(tail);
         if raw.len() < fixed || (!tail && raw.len() != fixed) {
             return None;
         }
-        for (segment, value) in self.segments[..fixed].iter().zip(&decoded) {
+        for (segment, value) in self.segments[..fixed].iter().zip(decoded) {
             match segment {
                 Segment::Literal(literal) if literal.decoded != *value => return None,
                 Segment::Literal(_) | Segment::Wildcard | Segment::DoubleWildcard => {}
@@ -132,9 +126,9 @@ impl PathTemplate {
                     variable.end
                 };
                 let value = if self.is_multi_segment(variable) {
-                    decode_keep_reserved(&raw[variable.start..end].join("/"))?
+                    decode_keep_reserved(&raw[variable.start..end].join("/"))?.into_owned()
                 } else {
-                    decoded[variable.start].clone()
+                    decoded[variable.start].clone().into_owned()
                 };
                 Some(PathBinding {
                     field_path: variable.field_path.clone(),
@@ -218,9 +212,42 @@ impl PathTemplate {
 
 /// The verb a raw request path would carry: the decoded text after the last
 /// `:` of its last segment. Whether it *is* a verb is the router's call.
-pub(crate) fn path_verb(path: &str) -> Option<String> {
+pub(crate) fn path_verb(path: &str) -> Option<Cow<'_, str>> {
     let (_, raw) = split_verb(path.strip_prefix('/')?)?;
     decode_full(raw)
+}
+
+/// A raw request path cut into segments and decoded once, so that trying it
+/// against several templates compares text instead of decoding it again.
+pub(crate) struct SplitPath<'a> {
+    raw: Vec<&'a str>,
+    decoded: Vec<Cow<'a, str>>,
+    verb: Option<Cow<'a, str>>,
+}
+
+impl<'a> SplitPath<'a> {
+    /// `with_verb`: the text after the last `:` of the last segment is a
+    /// verb, not part of the segment. `None` for a path no template matches
+    /// (no leading `/`, a refused segment, no verb where one is expected).
+    pub(crate) fn new(path: &'a str, with_verb: bool) -> Option<Self> {
+        let mut rest = path.strip_prefix('/')?;
+        let mut verb = None;
+        if with_verb {
+            let (head, raw_verb) = split_verb(rest)?;
+            verb = Some(decode_full(raw_verb)?);
+            rest = head;
+        }
+        let raw: Vec<&str> = if rest.is_empty() {
+            Vec::new()
+        } else {
+            rest.split('/').collect()
+        };
+        let decoded = raw
+            .iter()
+            .map(|segment| decode::decode_segment(segment))
+            .collect::<Option<Vec<_>>>()?;
+        Some(Self { raw, decoded, verb })
+    }
 }
 
 /// Splits `rest` (the path without its leading `/`) at the last `:` of its

@@ -136,6 +136,38 @@ async fn get_returns_the_operation_as_proto3_json() {
     );
 }
 
+/// Polls are answered from remembered renderings; a changed operation must
+/// never be shown as it was.
+#[tokio::test]
+async fn polling_get_sees_every_change_of_the_operation() {
+    let server = TestServer::start().await;
+    let rest = Rest::new(server.server.public_addr);
+    let op = server.create().await;
+    let path = format!("/v1/{}", op.name);
+    let first = rest.get(&path).await;
+    assert_eq!(
+        rest.get(&path).await.json,
+        first.json,
+        "same state, same JSON"
+    );
+    assert!(first.json.get("done").is_none());
+    server
+        .complete(&op.name, empty_response())
+        .await
+        .expect("completes");
+    let done = rest.get(&path).await;
+    assert_eq!(done.json["done"], json!(true), "{}", done.json);
+    assert_eq!(
+        done.json["response"],
+        json!({"@type": "type.googleapis.com/google.protobuf.Empty"})
+    );
+    assert_eq!(
+        rest.get(&format!("{path}?prettyPrint=true")).await.json,
+        done.json,
+        "the same state printed another way"
+    );
+}
+
 #[tokio::test]
 async fn errors_use_googles_envelope_with_error_info() {
     let server = TestServer::start().await;

@@ -59,7 +59,9 @@ enum Outcome {
 
 fn outcome(router: &Router, method: &Method, path: &str) -> Outcome {
     match router.route(method, path) {
-        RouteResult::Matched { binding, bindings } => {
+        RouteResult::Matched {
+            binding, bindings, ..
+        } => {
             let rpc = [
                 "ListOperations",
                 "GetOperation",
@@ -243,7 +245,10 @@ fn route_equally_specific_templates_first_given_wins() {
         binding(&pool, "GetOperation", Method::GET, "/v1/{a}/x"),
         binding(&pool, "DeleteOperation", Method::GET, "/v1/{b}/x"),
     ]);
-    let RouteResult::Matched { binding, bindings } = router.route(&Method::GET, "/v1/y/x") else {
+    let RouteResult::Matched {
+        binding, bindings, ..
+    } = router.route(&Method::GET, "/v1/y/x")
+    else {
         panic!("no match");
     };
     assert_eq!(binding.method.name(), "GetOperation");

@@ -77,8 +77,9 @@ fn load_default_rules_override_every_operations_route() {
         ]
     );
     let router = Router::new(bindings);
-    let RouteResult::Matched { binding, bindings } =
-        router.route(&Method::GET, "/v1/projects/p/locations/l/operations/o")
+    let RouteResult::Matched {
+        binding, bindings, ..
+    } = router.route(&Method::GET, "/v1/projects/p/locations/l/operations/o")
     else {
         panic!("GetOperation does not match");
     };

@@ -3,6 +3,8 @@
 //! encoded. Every function refuses malformed escapes and non-UTF-8 results
 //! instead of guessing.
 
+use std::borrow::Cow;
+
 use tonic::Code;
 
 use crate::transcode::TranscodeError;
@@ -42,8 +44,12 @@ fn hex(byte: u8) -> Option<u8> {
 }
 
 /// Decodes `%XX` escapes; an escape of a byte for which `keep` says true
-/// stays as written.
-fn decode(text: &str, keep: impl Fn(u8) -> bool) -> Option<String> {
+/// stays as written. Text without escapes is borrowed: it is already valid
+/// UTF-8, and most paths have no escapes at all.
+fn decode(text: &str, keep: impl Fn(u8) -> bool) -> Option<Cow<'_, str>> {
+    if !text.contains('%') {
+        return Some(Cow::Borrowed(text));
+    }
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut index = 0;
@@ -63,23 +69,23 @@ fn decode(text: &str, keep: impl Fn(u8) -> bool) -> Option<String> {
             index += 1;
         }
     }
-    String::from_utf8(out).ok()
+    String::from_utf8(out).ok().map(Cow::Owned)
 }
 
 /// Every escape decoded. `None` for a malformed escape or non-UTF-8 bytes.
-pub(super) fn decode_full(text: &str) -> Option<String> {
+pub(super) fn decode_full(text: &str) -> Option<Cow<'_, str>> {
     decode(text, |_| false)
 }
 
 /// Escapes of reserved characters kept (`%2F` stays `%2F`, `%2f` stays
 /// `%2f`), the rest decoded.
-pub(super) fn decode_keep_reserved(text: &str) -> Option<String> {
+pub(super) fn decode_keep_reserved(text: &str) -> Option<Cow<'_, str>> {
     decode(text, is_reserved)
 }
 
 /// A path segment fully decoded, or `None` when the segment is one the
 /// router refuses: empty, `.`/`..` (raw or escaped), malformed, not UTF-8.
-pub(super) fn decode_segment(segment: &str) -> Option<String> {
+pub(super) fn decode_segment(segment: &str) -> Option<Cow<'_, str>> {
     let decoded = decode_full(segment)?;
     (!decoded.is_empty() && decoded != "." && decoded != "..").then_some(decoded)
 }

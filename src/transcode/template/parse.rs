@@ -222,7 +222,8 @@ impl Parser<'_> {
         let raw = &self.src[start..self.pos];
         // Well-formed escapes can still spell invalid UTF-8 (`%FF`).
         let decoded = decode_full(raw)
-            .ok_or_else(|| self.error_at(start, TemplateProblem::BadPercentEncoding))?;
+            .ok_or_else(|| self.error_at(start, TemplateProblem::BadPercentEncoding))?
+            .into_owned();
         Ok(Literal {
             raw: raw.to_owned(),
             decoded,

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# REST GET of one operation, longrun vs a bare hyper server returning the same
+# JSON from memory, over HTTP/1.1 (wrk) and h2c (h2load), interleaved over
+# several rounds so machine noise hits both alike; prints each round's ratios
+# and the medians. Usage: bench/rest_ratio.sh [rounds] [seconds]. Needs wrk,
+# h2load and a release build (bench/run.sh installs and builds them).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-5}
+seconds=${2:-5}
+bin=target/release
+work=$(mktemp -d)
+$bin/examples/bench_bare_rest 127.0.0.1:19091 & bare=$!
+LONGRUN_LOG=warn $bin/longrun serve --listen 127.0.0.1:19080 --control-listen 127.0.0.1:19081 \
+  --database "sqlite://$work/b.db" & ours=$!
+trap 'kill $bare $ours 2>/dev/null; rm -rf "$work"' EXIT
+for port in 19091 19080 19081; do
+  for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+done
+name=$($bin/examples/bench_load create 127.0.0.1:19081 projects/bench/locations/l)
+path="/v1/$name"
+h1() { wrk -t1 -c16 -d"${seconds}s" "http://127.0.0.1:$1$path" | sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p'; }
+h2() {
+  h2load -D "$seconds" -c 16 -m 16 -t 1 "http://127.0.0.1:$1$path" |
+    sed -n 's/.*finished in [^,]*, \([0-9.]*\) req.*/\1/p'
+}
+h1_ratios=(); h2_ratios=()
+for round in $(seq "$rounds"); do
+  b1=$(h1 19091); o1=$(h1 19080); b2=$(h2 19091); o2=$(h2 19080)
+  r1=$(python3 -c "print(f'{$o1/$b1:.3f}')"); r2=$(python3 -c "print(f'{$o2/$b2:.3f}')")
+  echo "round $round: HTTP/1.1 $o1 vs $b1 req/s = $r1; h2c $o2 vs $b2 req/s = $r2"
+  h1_ratios+=("$r1"); h2_ratios+=("$r2")
+done
+median() { python3 -c "import statistics,sys; print(statistics.median(map(float, sys.argv[1:])))" "$@"; }
+echo "median ratio HTTP/1.1 $(median "${h1_ratios[@]}"), h2c $(median "${h2_ratios[@]}")"
