@@ -9,6 +9,7 @@ use prost_reflect::{DynamicMessage, ReflectMessage as _, Value};
 
 use super::output::type_name;
 use crate::registry::TypeRegistry;
+use crate::transcode::response::{RenderOptions, render_message};
 
 const ANY_TYPE: &str = "google.protobuf.Any";
 
@@ -32,12 +33,15 @@ pub fn json_text<M: Message>(
     if let Some(unknown) = unregistered_any(registry, &dynamic, "") {
         bail!("{unknown}");
     }
-    let text = if pretty {
-        serde_json::to_string_pretty(&dynamic)
-    } else {
-        serde_json::to_string(&dynamic)
+    // The printer REST answers with, so `-o json` and a REST body of the
+    // same operation are the same JSON (`Any(Empty)` included).
+    let options = RenderOptions {
+        pretty,
+        ..RenderOptions::default()
     };
-    text.context("cannot print as JSON")
+    let text = render_message(&dynamic, &options)
+        .map_err(|err| anyhow!("cannot print as JSON: {}", err.message))?;
+    String::from_utf8(text).context("cannot print as JSON")
 }
 
 /// Where an unprintable `Any` sits and what it holds.
@@ -172,7 +176,7 @@ mod tests {
     }
 
     #[test]
-    fn json_of_empty_response_is_an_empty_value() {
+    fn json_of_empty_response_is_its_type_alone_as_over_rest() {
         let registry = builtin();
         let text = json_text(
             &registry,
@@ -187,7 +191,7 @@ mod tests {
             json!({
                 "name": "projects/p/locations/l/operations/ok",
                 "done": true,
-                "response": {"@type": "type.googleapis.com/google.protobuf.Empty", "value": {}}
+                "response": {"@type": "type.googleapis.com/google.protobuf.Empty"}
             })
         );
     }

@@ -15,4 +15,5 @@ mod operations;
 mod races;
 mod rest;
 mod rest_control;
+mod rest_golden;
 mod store;
