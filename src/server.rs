@@ -32,7 +32,9 @@ use crate::grpc::{ControlGrpc, OperationsGrpc};
 use crate::pb;
 use crate::registry::{RegistryError, TypeRegistry};
 use crate::service::{BackgroundTasks, Core, ServiceError, ServiceSettings, SystemClock};
-use crate::store::{CachedStore, OperationStore, SqliteStore, StoreError};
+use crate::store::{
+    CachedStore, ChangeFeed, OperationStore, PgSettings, PgStore, SqliteStore, StoreError,
+};
 
 pub const PUBLIC_SERVICE: &str = "google.longrunning.Operations";
 pub const CONTROL_SERVICE: &str = "longrun.v1.OperationsControl";
@@ -80,6 +82,10 @@ pub struct ServerConfig {
     /// Origins browsers may call from (CORS); empty turns CORS off.
     pub cors_origins: Vec<String>,
     pub limits: Limits,
+    /// Pool bounds and migration choice for a `postgres://` database.
+    pub postgres: PgSettings,
+    /// How often health asks the store whether it answers.
+    pub health_probe_interval: Duration,
 }
 
 impl Default for ServerConfig {
@@ -95,6 +101,8 @@ impl Default for ServerConfig {
             http_rules: None,
             cors_origins: Vec::new(),
             limits: Limits::default(),
+            postgres: PgSettings::default(),
+            health_probe_interval: Duration::from_secs(1),
         }
     }
 }
@@ -103,7 +111,7 @@ impl Default for ServerConfig {
 pub enum ServerError {
     #[error("cannot open the database: {0}")]
     Store(#[from] StoreError),
-    #[error("unsupported database URL {0:?}: use sqlite://FILE or sqlite::memory:")]
+    #[error("unsupported database URL {0:?}: use sqlite://FILE, sqlite::memory: or postgres://...")]
     DatabaseUrl(String),
     #[error(
         "database {0:?} is in use by another longrun server; a SQLite file serves one server (use PostgreSQL for several replicas)"
@@ -175,26 +183,65 @@ impl RunningServer {
 /// Operations kept in memory by default (see `CachedStore`).
 pub const DEFAULT_CACHE_ENTRIES: usize = 100_000;
 
+/// An open store, and what other processes' changes to it look like.
+pub struct OpenedStore {
+    pub store: Arc<dyn OperationStore>,
+    /// Other replicas' changes; `None` when this process is the only writer.
+    pub feed: Option<ChangeFeed>,
+}
+
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
 /// Opens the store behind `url`. A SQLite file belongs to one server: the
 /// server caches what it wrote, so a second process on the same file would
 /// read stale data. A lock file next to the database enforces that.
+/// PostgreSQL is shared by replicas, so nothing is cached, and its change
+/// feed tells this replica what the others did.
 pub async fn open_store(
     url: &str,
     cache_entries: usize,
-) -> Result<Arc<dyn OperationStore>, ServerError> {
+    postgres: &PgSettings,
+) -> Result<OpenedStore, ServerError> {
+    if is_postgres(url) {
+        let (store, feed) = PgStore::open(url, postgres).await?;
+        return Ok(OpenedStore {
+            store: Arc::new(store),
+            feed: Some(feed),
+        });
+    }
     if !url.starts_with("sqlite:") {
         return Err(ServerError::DatabaseUrl(url.to_owned()));
     }
     let guard = lock_database_file(url)?;
     let store = SqliteStore::open(url).await?;
-    let Some(capacity) = NonZeroUsize::new(cache_entries) else {
-        return Ok(Arc::new(store));
+    let store: Arc<dyn OperationStore> = match NonZeroUsize::new(cache_entries) {
+        None => Arc::new(store),
+        Some(capacity) => {
+            let cached = CachedStore::new(store, capacity);
+            match guard {
+                Some(file) => Arc::new(cached.with_guard(Box::new(file))),
+                None => Arc::new(cached),
+            }
+        }
     };
-    let cached = CachedStore::new(store, capacity);
-    Ok(match guard {
-        Some(file) => Arc::new(cached.with_guard(Box::new(file))),
-        None => Arc::new(cached),
-    })
+    Ok(OpenedStore { store, feed: None })
+}
+
+/// Brings the database at `url` to this binary's schema (`longrun migrate`).
+pub async fn migrate(url: &str) -> Result<(), ServerError> {
+    if is_postgres(url) {
+        crate::store::postgres::migrate(url).await?;
+        return Ok(());
+    }
+    if !url.starts_with("sqlite:") {
+        return Err(ServerError::DatabaseUrl(url.to_owned()));
+    }
+    let _guard = lock_database_file(url)?;
+    // Opening a SQLite store applies its migrations.
+    SqliteStore::open(url).await?.close().await;
+    Ok(())
 }
 
 /// Takes an exclusive lock on `<database>.lock`; `None` for in-memory URLs.
@@ -247,9 +294,9 @@ pub fn load_registry(paths: &[PathBuf]) -> Result<TypeRegistry, ServerError> {
 /// Opens everything and starts serving; returns once both listeners accept.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let registry = load_registry(&config.descriptor_sets)?;
-    let store = open_store(&config.database, config.cache_entries).await?;
+    let opened = open_store(&config.database, config.cache_entries, &config.postgres).await?;
     let core = Core::new(
-        store,
+        opened.store,
         registry,
         config.service.clone(),
         Arc::new(SystemClock),
@@ -304,7 +351,13 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     );
 
     let stop = CancellationToken::new();
-    let background = BackgroundTasks::spawn(&core);
+    let background = BackgroundTasks::spawn(&core, opened.feed);
+    let probe = tokio::spawn(probe_store(
+        core.clone(),
+        health.clone(),
+        config.health_probe_interval,
+        stop.clone(),
+    ));
     let limits = config.limits.clone();
     let task_core = core.clone();
     let task_stop = stop.clone();
@@ -318,6 +371,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         let control_task = tokio::spawn(serve(control, control_service, limits, task_stop.clone()));
         task_stop.cancelled().await;
         tracing::info!("shutting down: draining calls");
+        let _ = probe.await;
         health.set_not_serving::<pb::longrunning::operations_server::OperationsServer<OperationsGrpc>>().await;
         task_core.begin_shutdown();
         let _ = public_task.await;
@@ -334,6 +388,50 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         stop,
         task,
     })
+}
+
+/// Health follows the store: while the database does not answer, both
+/// services (and the server as a whole, `""`) report NOT_SERVING, so a load
+/// balancer sends calls to a replica that can answer them.
+async fn probe_store(
+    core: Core,
+    health: tonic_health::server::HealthReporter,
+    interval: Duration,
+    stop: CancellationToken,
+) {
+    use tonic_health::ServingStatus;
+    let services = ["", PUBLIC_SERVICE, CONTROL_SERVICE];
+    let mut serving = true;
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(interval) => {}
+            () = stop.cancelled() => return,
+        }
+        let reachable = match core.ping_store().await {
+            Ok(()) => true,
+            Err(err) => {
+                if serving {
+                    tracing::warn!(error = %err, "the store does not answer: NOT_SERVING");
+                }
+                false
+            }
+        };
+        if reachable == serving {
+            continue;
+        }
+        if reachable {
+            tracing::info!("the store answers again: SERVING");
+        }
+        serving = reachable;
+        let status = if serving {
+            ServingStatus::Serving
+        } else {
+            ServingStatus::NotServing
+        };
+        for service in services {
+            health.set_service_status(service, status).await;
+        }
+    }
 }
 
 fn public_routes(
