@@ -54,6 +54,18 @@ pub struct ServeArgs {
     #[arg(long, env = "LONGRUN_PG_ACQUIRE_TIMEOUT", default_value = "3s", value_parser = duration)]
     pub pg_acquire_timeout: Duration,
 
+    /// PostgreSQL: wake other replicas with LISTEN/NOTIFY. Set it to false
+    /// on compatible engines without it (CockroachDB, YugabyteDB); replicas
+    /// then see each other's changes by polling, within a few seconds.
+    #[arg(
+        long,
+        env = "LONGRUN_PG_NOTIFY",
+        default_value_t = true,
+        action = clap::ArgAction::Set,
+        value_name = "BOOL"
+    )]
+    pub pg_notify: bool,
+
     /// PostgreSQL: the server-side statement_timeout of every connection.
     #[arg(long, env = "LONGRUN_PG_STATEMENT_TIMEOUT", default_value = "5s", value_parser = duration)]
     pub pg_statement_timeout: Duration,
@@ -165,6 +177,7 @@ impl ServeArgs {
                 acquire_timeout: self.pg_acquire_timeout,
                 statement_timeout: self.pg_statement_timeout,
                 migrate: self.migrate && !self.no_migrate,
+                notify: self.pg_notify,
             },
             ..ServerConfig::default()
         }
@@ -241,11 +254,14 @@ mod tests {
             "2s",
             "--migrate",
             "false",
+            "--pg-notify",
+            "false",
         ]);
         assert_eq!(settings.max_connections, 4);
         assert_eq!(settings.acquire_timeout, Duration::from_millis(500));
         assert_eq!(settings.statement_timeout, Duration::from_secs(2));
         assert!(!settings.migrate);
+        assert!(!settings.notify);
         assert!(!parse(&["longrun", "--no-migrate"]).migrate);
     }
 

@@ -23,13 +23,13 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection};
-use tokio::sync::OnceCell;
+use tokio::sync::{OnceCell, mpsc};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use self::error::translate;
 use self::listener::Channels;
-use super::{ChangeFeed, Inserted, ListQuery, OperationStore, StoreError, Swapped};
+use super::{ChangeFeed, Inserted, ListQuery, OperationStore, OutsideChange, StoreError, Swapped};
 use crate::domain::{Operation, OperationName};
 
 /// How a replica uses the database (the `--pg-*` flags).
@@ -45,6 +45,10 @@ pub struct PgSettings {
     pub statement_timeout: Duration,
     /// Apply migrations at open; otherwise require the current schema.
     pub migrate: bool,
+    /// Wake other replicas with LISTEN/NOTIFY. Off for PostgreSQL-compatible
+    /// engines without it (CockroachDB, YugabyteDB): replicas then see each
+    /// other's changes only through the service's polling backstop.
+    pub notify: bool,
 }
 
 impl Default for PgSettings {
@@ -54,6 +58,7 @@ impl Default for PgSettings {
             acquire_timeout: Duration::from_secs(3),
             statement_timeout: Duration::from_secs(5),
             migrate: true,
+            notify: true,
         }
     }
 }
@@ -73,8 +78,11 @@ pub struct PgStore {
     /// The longest one call may take, all waits included.
     call_timeout: Duration,
     page_token_key: OnceCell<[u8; 32]>,
+    notify: bool,
     stop: CancellationToken,
     listener_task: Mutex<Option<JoinHandle<()>>>,
+    /// Keeps a feed without a listener open until `close`.
+    quiet_feed: Mutex<Option<mpsc::Sender<OutsideChange>>>,
 }
 
 fn options(url: &str, settings: &PgSettings) -> Result<PgConnectOptions, StoreError> {
@@ -147,30 +155,39 @@ impl PgStore {
             .idle_timeout(None)
             .max_lifetime(None)
             .connect_lazy_with(options.application_name(&listener_name));
-        let first = match listener::listen(&listener_pool, &channels).await {
-            Ok(first) => first,
-            Err(err) => {
-                pool.close().await;
-                return Err(err);
-            }
-        };
         let (sender, feed) = ChangeFeed::channel(FEED_CAPACITY);
         let stop = CancellationToken::new();
-        let task = tokio::spawn(listener::run(
-            first,
-            listener_pool.clone(),
-            channels.clone(),
-            sender,
-            stop.clone(),
-        ));
+        let (task, quiet_feed) = if settings.notify {
+            let first = match listener::listen(&listener_pool, &channels).await {
+                Ok(first) => first,
+                Err(err) => {
+                    pool.close().await;
+                    return Err(err);
+                }
+            };
+            let task = tokio::spawn(listener::run(
+                first,
+                listener_pool.clone(),
+                channels.clone(),
+                sender,
+                stop.clone(),
+            ));
+            (Some(task), None)
+        } else {
+            // A feed that stays open and silent: the server still runs its
+            // polling backstop for it.
+            (None, Some(sender))
+        };
         let store = PgStore {
             pool,
             listener_pool,
             channels,
             call_timeout: settings.acquire_timeout + settings.statement_timeout,
             page_token_key: OnceCell::new(),
+            notify: settings.notify,
             stop,
-            listener_task: Mutex::new(Some(task)),
+            listener_task: Mutex::new(task),
+            quiet_feed: Mutex::new(quiet_feed),
         };
         Ok((store, feed))
     }
@@ -208,12 +225,14 @@ impl PgStore {
         }
     }
 
-    /// The channel a write of `op` notifies on.
-    fn channel_for(&self, op: &Operation) -> &str {
-        if op.pending_cancel_deadline().is_some() {
-            &self.channels.deadlines
+    /// The channel a write of `op` notifies on, if notifications are on.
+    fn channel_for(&self, op: &Operation) -> Option<&str> {
+        if !self.notify {
+            None
+        } else if op.pending_cancel_deadline().is_some() {
+            Some(&self.channels.deadlines)
         } else {
-            &self.channels.changes
+            Some(&self.channels.changes)
         }
     }
 }
@@ -236,7 +255,7 @@ impl OperationStore for PgStore {
     }
 
     async fn delete(&self, name: &OperationName) -> Result<bool, StoreError> {
-        let channel = &self.channels.changes;
+        let channel = self.notify.then_some(self.channels.changes.as_str());
         self.bounded(statements::delete(&self.pool, name, channel))
             .await
     }
@@ -295,6 +314,12 @@ impl OperationStore for PgStore {
         if let Some(task) = task {
             let _ = task.await;
         }
+        drop(
+            self.quiet_feed
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take(),
+        );
         self.listener_pool.close().await;
         self.pool.close().await;
     }

@@ -55,17 +55,31 @@ const INSERT: &str = "INSERT INTO operations (name, project, location, \
 // The compare-and-swap: the version check and the write are one statement,
 // so "first writer wins" holds across replicas without locks held between
 // round trips. The CTE returns a row only when the update happened.
-const SWAP: &str = "WITH written AS (UPDATE operations SET \
-     create_time = $1, update_time = $2, end_time = $3, done = $4, \
-     metadata_type = $5, metadata_value = $6, response_type = $7, response_value = $8, \
-     error_code = $9, error_message = $10, error_details = $11, \
-     cancel_requested_at = $12, cancel_deadline = $13, cancel_grace = $14, started = $15, \
-     request_id = $16, expire_time = $17, version = $18 \
-     WHERE name = $19 AND version = $20 RETURNING name) \
-     SELECT pg_notify($21, name) FROM written";
+macro_rules! swap {
+    ($tail:literal) => {
+        concat!(
+            "UPDATE operations SET \
+             create_time = $1, update_time = $2, end_time = $3, done = $4, \
+             metadata_type = $5, metadata_value = $6, response_type = $7, response_value = $8, \
+             error_code = $9, error_message = $10, error_details = $11, \
+             cancel_requested_at = $12, cancel_deadline = $13, cancel_grace = $14, started = $15, \
+             request_id = $16, expire_time = $17, version = $18 \
+             WHERE name = $19 AND version = $20 RETURNING name",
+            $tail
+        )
+    };
+}
+const SWAP: &str = concat!(
+    "WITH written AS (",
+    swap!(")"),
+    " SELECT pg_notify($21, name) FROM written"
+);
+/// For engines without LISTEN/NOTIFY (`--pg-notify=false`).
+const SWAP_QUIET: &str = swap!("");
 
 const DELETE: &str = "WITH gone AS (DELETE FROM operations WHERE name = $1 RETURNING name) \
      SELECT pg_notify($2, name) FROM gone";
+const DELETE_QUIET: &str = "DELETE FROM operations WHERE name = $1 RETURNING name";
 
 // SKIP LOCKED: replicas purging at the same time take disjoint batches
 // instead of queueing behind each other, and a batch never waits for a row
@@ -179,23 +193,25 @@ pub(super) async fn insert(pool: &PgPool, op: &Operation) -> Result<Inserted, St
     )))
 }
 
+/// The compare-and-swap; `channel` is where to notify, if anywhere.
 pub(super) async fn swap(
     pool: &PgPool,
     next: &Operation,
-    channel: &str,
+    channel: Option<&str>,
 ) -> Result<Swapped, StoreError> {
     let stored = normalized(next)?;
     let Some(expected) = next.version.checked_sub(1) else {
         return Ok(Swapped::Stale(get(pool, next.name.as_str()).await?));
     };
-    let written = Encoded::new(next)?
-        .bind(sqlx::query(SWAP))
+    let statement = if channel.is_some() { SWAP } else { SWAP_QUIET };
+    let mut query = Encoded::new(next)?
+        .bind(sqlx::query(statement))
         .bind(next.name.as_str().to_owned())
-        .bind(expected)
-        .bind(channel.to_owned())
-        .fetch_optional(pool)
-        .await
-        .map_err(translate)?;
+        .bind(expected);
+    if let Some(channel) = channel {
+        query = query.bind(channel.to_owned());
+    }
+    let written = query.fetch_optional(pool).await.map_err(translate)?;
     match written {
         Some(_) => Ok(Swapped::Written(stored)),
         None => Ok(Swapped::Stale(get(pool, next.name.as_str()).await?)),
@@ -205,14 +221,17 @@ pub(super) async fn swap(
 pub(super) async fn delete(
     pool: &PgPool,
     name: &OperationName,
-    channel: &str,
+    channel: Option<&str>,
 ) -> Result<bool, StoreError> {
-    let gone = sqlx::query(DELETE)
-        .bind(name.as_str().to_owned())
-        .bind(channel.to_owned())
-        .fetch_optional(pool)
-        .await
-        .map_err(translate)?;
+    let mut query = match channel {
+        Some(_) => sqlx::query(DELETE),
+        None => sqlx::query(DELETE_QUIET),
+    }
+    .bind(name.as_str().to_owned());
+    if let Some(channel) = channel {
+        query = query.bind(channel.to_owned());
+    }
+    let gone = query.fetch_optional(pool).await.map_err(translate)?;
     Ok(gone.is_some())
 }
 

@@ -8,7 +8,8 @@ use longrun::pb::{control as ctl, longrunning as lro};
 use longrun::service::ServiceSettings;
 use tonic::Code;
 
-use super::{Pair, pair};
+use super::{Pair, pair, replica_config};
+use crate::support::postgres::PgSchema;
 use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -39,6 +40,24 @@ async fn watch_on_one_replica_sees_cancel_sent_to_another() {
     let last = next_event(&mut watch).await.operation.expect("operation");
     assert!(last.done);
     assert_eq!(error_code(&last), Some(1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_without_notify_sees_cancel_from_another_replica_by_polling() {
+    let Some(schema) = PgSchema::create().await else {
+        return;
+    };
+    let quiet = |application: &'static str| {
+        let mut config = replica_config(schema.url(application), ServiceSettings::default());
+        config.postgres.notify = false;
+        TestServer::with_config(config, None)
+    };
+    let (a, b) = (quiet("a").await, quiet("b").await);
+    let op = a.create().await;
+    let mut watch = a.watch(&op.name).await;
+    next_event(&mut watch).await;
+    b.cancel(&op.name).await.expect("cancel on b");
+    assert!(next_event(&mut watch).await.cancel_requested);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
