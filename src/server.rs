@@ -3,7 +3,6 @@
 //! (public and control) and runs them until shutdown, then drains.
 
 use std::net::SocketAddr;
-use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,7 +16,9 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tonic::service::Routes;
 
+mod database;
 mod dispatch;
+mod health;
 mod port;
 
 use crate::grpc::edge::GrpcEdgeLayer;
@@ -27,14 +28,14 @@ use crate::transcode::router::Router;
 use crate::transcode::rules::{self, DEFAULT_RULES, RulesError};
 use port::port_service;
 
+pub use database::{OpenedStore, migrate, open_store};
+
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 use crate::grpc::{ControlGrpc, OperationsGrpc};
 use crate::pb;
 use crate::registry::{RegistryError, TypeRegistry};
 use crate::service::{BackgroundTasks, Core, ServiceError, ServiceSettings, SystemClock};
-use crate::store::{
-    CachedStore, ChangeFeed, OperationStore, PgSettings, PgStore, SqliteStore, StoreError,
-};
+use crate::store::{PgSettings, StoreError};
 
 pub const PUBLIC_SERVICE: &str = "google.longrunning.Operations";
 pub const CONTROL_SERVICE: &str = "longrun.v1.OperationsControl";
@@ -183,97 +184,6 @@ impl RunningServer {
 /// Operations kept in memory by default (see `CachedStore`).
 pub const DEFAULT_CACHE_ENTRIES: usize = 100_000;
 
-/// An open store, and what other processes' changes to it look like.
-pub struct OpenedStore {
-    pub store: Arc<dyn OperationStore>,
-    /// Other replicas' changes; `None` when this process is the only writer.
-    pub feed: Option<ChangeFeed>,
-}
-
-fn is_postgres(url: &str) -> bool {
-    url.starts_with("postgres://") || url.starts_with("postgresql://")
-}
-
-/// Opens the store behind `url`. A SQLite file belongs to one server: the
-/// server caches what it wrote, so a second process on the same file would
-/// read stale data. A lock file next to the database enforces that.
-/// PostgreSQL is shared by replicas, so nothing is cached, and its change
-/// feed tells this replica what the others did.
-pub async fn open_store(
-    url: &str,
-    cache_entries: usize,
-    postgres: &PgSettings,
-) -> Result<OpenedStore, ServerError> {
-    if is_postgres(url) {
-        let (store, feed) = PgStore::open(url, postgres).await?;
-        return Ok(OpenedStore {
-            store: Arc::new(store),
-            feed: Some(feed),
-        });
-    }
-    if !url.starts_with("sqlite:") {
-        return Err(ServerError::DatabaseUrl(url.to_owned()));
-    }
-    let guard = lock_database_file(url)?;
-    let store = SqliteStore::open(url).await?;
-    let store: Arc<dyn OperationStore> = match NonZeroUsize::new(cache_entries) {
-        None => Arc::new(store),
-        Some(capacity) => {
-            let cached = CachedStore::new(store, capacity);
-            match guard {
-                Some(file) => Arc::new(cached.with_guard(Box::new(file))),
-                None => Arc::new(cached),
-            }
-        }
-    };
-    Ok(OpenedStore { store, feed: None })
-}
-
-/// Brings the database at `url` to this binary's schema (`longrun migrate`).
-pub async fn migrate(url: &str) -> Result<(), ServerError> {
-    if is_postgres(url) {
-        crate::store::postgres::migrate(url).await?;
-        return Ok(());
-    }
-    if !url.starts_with("sqlite:") {
-        return Err(ServerError::DatabaseUrl(url.to_owned()));
-    }
-    let _guard = lock_database_file(url)?;
-    // Opening a SQLite store applies its migrations.
-    SqliteStore::open(url).await?.close().await;
-    Ok(())
-}
-
-/// Takes an exclusive lock on `<database>.lock`; `None` for in-memory URLs.
-fn lock_database_file(url: &str) -> Result<Option<std::fs::File>, ServerError> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .unwrap_or(url);
-    let path = rest.split_once('?').map_or(rest, |(path, _)| path);
-    if path.is_empty() || path == ":memory:" || rest.contains("mode=memory") {
-        return Ok(None);
-    }
-    let lock_path = PathBuf::from(format!("{path}.lock"));
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|source| ServerError::LockFile {
-            path: lock_path.clone(),
-            source,
-        })?;
-    match file.try_lock() {
-        Ok(()) => Ok(Some(file)),
-        Err(std::fs::TryLockError::WouldBlock) => Err(ServerError::DatabaseInUse(path.to_owned())),
-        Err(std::fs::TryLockError::Error(source)) => Err(ServerError::LockFile {
-            path: lock_path,
-            source,
-        }),
-    }
-}
-
 pub fn load_registry(paths: &[PathBuf]) -> Result<TypeRegistry, ServerError> {
     let mut registry = TypeRegistry::builtin()?;
     for path in paths {
@@ -352,7 +262,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
 
     let stop = CancellationToken::new();
     let background = BackgroundTasks::spawn(&core, opened.feed);
-    let probe = tokio::spawn(probe_store(
+    let probe = tokio::spawn(health::probe_store(
         core.clone(),
         health.clone(),
         config.health_probe_interval,
@@ -388,50 +298,6 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         stop,
         task,
     })
-}
-
-/// Health follows the store: while the database does not answer, both
-/// services (and the server as a whole, `""`) report NOT_SERVING, so a load
-/// balancer sends calls to a replica that can answer them.
-async fn probe_store(
-    core: Core,
-    health: tonic_health::server::HealthReporter,
-    interval: Duration,
-    stop: CancellationToken,
-) {
-    use tonic_health::ServingStatus;
-    let services = ["", PUBLIC_SERVICE, CONTROL_SERVICE];
-    let mut serving = true;
-    loop {
-        tokio::select! {
-            () = tokio::time::sleep(interval) => {}
-            () = stop.cancelled() => return,
-        }
-        let reachable = match core.ping_store().await {
-            Ok(()) => true,
-            Err(err) => {
-                if serving {
-                    tracing::warn!(error = %err, "the store does not answer: NOT_SERVING");
-                }
-                false
-            }
-        };
-        if reachable == serving {
-            continue;
-        }
-        if reachable {
-            tracing::info!("the store answers again: SERVING");
-        }
-        serving = reachable;
-        let status = if serving {
-            ServingStatus::Serving
-        } else {
-            ServingStatus::NotServing
-        };
-        for service in services {
-            health.set_service_status(service, status).await;
-        }
-    }
 }
 
 fn public_routes(
