@@ -38,9 +38,23 @@ fn migrator() -> Migrator {
     Migrator::with_migrations(migrations)
 }
 
-/// Brings the database up to `SCHEMA_VERSION`.
+/// Brings the database up to `SCHEMA_VERSION`. The statement timeout is
+/// lifted meanwhile: building an index on a large table, or waiting for
+/// another replica's migration lock, may take longer than any call should.
 pub(super) async fn migrate(conn: &mut PgConnection) -> Result<(), StoreError> {
-    migrator().run(conn).await.map_err(migrate_error)
+    set(conn, "SET statement_timeout = 0").await?;
+    let migrated = migrator().run(&mut *conn).await.map_err(migrate_error);
+    // Back to the connection's own setting (from its startup options).
+    set(conn, "RESET statement_timeout").await?;
+    migrated
+}
+
+async fn set(conn: &mut PgConnection, statement: &'static str) -> Result<(), StoreError> {
+    sqlx::query(statement)
+        .execute(&mut *conn)
+        .await
+        .map(drop)
+        .map_err(translate)
 }
 
 /// Fails unless the database is exactly at `SCHEMA_VERSION`: a replica
