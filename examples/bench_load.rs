@@ -4,8 +4,16 @@
 //! - `create CONTROL PARENT`: creates one operation, prints its name.
 //! - `writes CONTROL PUBLIC CLIENTS SECONDS`: acknowledged Cancel + Complete
 //!   writes per second at CLIENTS concurrent clients.
+//! - `create-complete CONTROLS CLIENTS SECONDS`: each client creates an
+//!   operation and completes it, in a loop; prints acknowledged writes per
+//!   second (a Create and a Complete count one each). CONTROLS is a
+//!   comma-separated list of control addresses (replicas); clients are
+//!   spread over them, and each Complete goes to another replica than its
+//!   Create when there are several.
 //! - `watch-latency CONTROL PUBLIC SAMPLES`: time from sending Cancel to the
-//!   worker's Watch event that carries it; prints p50/p90/p99.
+//!   worker's Watch event that carries it; prints p50/p90/p99. With the
+//!   control address of one replica and the public address of another, it
+//!   measures a cancel crossing replicas.
 //! - `rest-overhead PUBLIC NAME SAMPLES`: one call at a time, GetOperation
 //!   over gRPC and over REST (HTTP/1.1); prints both p50s and the difference.
 
@@ -40,9 +48,14 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Some("writes") => writes(&arg(1)?, &arg(2)?, arg(3)?.parse()?, arg(4)?.parse()?).await,
+        Some("create-complete") => {
+            create_complete(&arg(1)?, arg(2)?.parse()?, arg(3)?.parse()?).await
+        }
         Some("watch-latency") => watch_latency(&arg(1)?, &arg(2)?, arg(3)?.parse()?).await,
         Some("rest-overhead") => rest_overhead(&arg(1)?, &arg(2)?, arg(3)?.parse()?).await,
-        _ => Err("usage: bench_load get-body|create|writes|watch-latency ...".into()),
+        _ => {
+            Err("usage: bench_load get-body|create|writes|create-complete|watch-latency ...".into())
+        }
     }
 }
 
@@ -156,6 +169,75 @@ async fn writes(control_addr: &str, public_addr: &str, clients: usize, seconds: 
         "clients={clients} seconds={elapsed:.1} acknowledged_cancel_or_complete={total} per_second={:.0} clients_out_of_operations={}",
         total as f64 / elapsed,
         ran_out.load(Ordering::Relaxed)
+    );
+    Ok(())
+}
+
+async fn create_complete(controls: &str, clients: usize, seconds: u64) -> Result<()> {
+    // Eight clients share a connection, as in `writes`.
+    let addrs: Vec<&str> = controls.split(',').collect();
+    let mut connections = Vec::new();
+    for i in 0..clients.div_ceil(8).max(addrs.len()) {
+        let addr = addrs[i % addrs.len()];
+        connections.push((
+            i % addrs.len(),
+            OperationsControlClient::new(connect(addr).await?),
+        ));
+    }
+    let acked = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let stop_at = Instant::now() + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for client in 0..clients {
+        let (replica, mut creator) = connections[client % connections.len()].clone();
+        // The same client's Completes go to the next replica over.
+        let mut completer = connections
+            .iter()
+            .find(|(other, _)| *other == (replica + 1) % addrs.len())
+            .map_or_else(|| creator.clone(), |(_, c)| c.clone());
+        let (acked, failed) = (Arc::clone(&acked), Arc::clone(&failed));
+        tasks.push(tokio::spawn(async move {
+            while Instant::now() < stop_at {
+                let created = creator
+                    .create_operation(ctl::CreateOperationRequest {
+                        parent: PARENT.into(),
+                        ..Default::default()
+                    })
+                    .await;
+                let Ok(op) = created else {
+                    failed.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                };
+                acked.fetch_add(1, Ordering::Relaxed);
+                let completed = completer
+                    .complete_operation(ctl::CompleteOperationRequest {
+                        name: op.into_inner().name,
+                        result: Some(ctl::complete_operation_request::Result::Response(
+                            prost_types::Any {
+                                type_url: "type.googleapis.com/google.protobuf.Empty".into(),
+                                value: Vec::new(),
+                            },
+                        )),
+                    })
+                    .await;
+                match completed {
+                    Ok(_) => acked.fetch_add(1, Ordering::Relaxed),
+                    Err(_) => failed.fetch_add(1, Ordering::Relaxed),
+                };
+            }
+        }));
+    }
+    let started = Instant::now();
+    for task in tasks {
+        task.await?;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let total = acked.load(Ordering::Relaxed);
+    println!(
+        "replicas={} clients={clients} seconds={elapsed:.1} acknowledged_create_or_complete={total} per_second={:.0} failed={}",
+        addrs.len(),
+        total as f64 / elapsed,
+        failed.load(Ordering::Relaxed)
     );
     Ok(())
 }

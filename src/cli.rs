@@ -4,6 +4,7 @@
 mod client;
 mod control;
 mod json;
+mod migrate;
 mod openapi;
 mod output;
 mod public;
@@ -29,6 +30,9 @@ pub struct Cli {
 pub enum Command {
     /// Run the server.
     Serve(ServeArgs),
+    /// Apply the database migrations, then exit (for replicas started with
+    /// --migrate=false).
+    Migrate(migrate::MigrateArgs),
     /// Print the OpenAPI 3 document of the REST routes.
     Openapi(openapi::OpenapiArgs),
     /// Inspect and drive operations on a running server.
@@ -40,6 +44,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve(args).await,
         Command::Operations(args) => client::run(args).await,
         Command::Openapi(args) => openapi::run(&args),
+        Command::Migrate(args) => migrate::run(&args).await,
     }
 }
 

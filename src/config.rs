@@ -11,6 +11,7 @@ use clap::Args;
 use crate::domain::parse_duration;
 use crate::server::{Limits, ServerConfig};
 use crate::service::ServiceSettings;
+use crate::store::PgSettings;
 
 #[derive(Args, Clone, Debug)]
 pub struct ServeArgs {
@@ -22,9 +23,52 @@ pub struct ServeArgs {
     #[arg(long, env = "LONGRUN_CONTROL_LISTEN", default_value = "127.0.0.1:8081")]
     pub control_listen: SocketAddr,
 
-    /// sqlite://FILE (created if missing), sqlite::memory:
+    /// sqlite://FILE (created if missing), sqlite::memory:, or
+    /// postgres://USER@HOST:PORT/DB for several replicas on one database.
     #[arg(long, env = "LONGRUN_DATABASE", default_value = "sqlite://longrun.db")]
     pub database: String,
+
+    /// Apply database migrations at start. Replicas may set it to false and
+    /// leave migrations to `longrun migrate` (they then refuse to start on
+    /// an older schema).
+    #[arg(
+        long,
+        env = "LONGRUN_MIGRATE",
+        default_value_t = true,
+        action = clap::ArgAction::Set,
+        value_name = "BOOL"
+    )]
+    pub migrate: bool,
+
+    /// Same as --migrate=false.
+    #[arg(long)]
+    pub no_migrate: bool,
+
+    /// PostgreSQL: connections in this replica's pool.
+    #[arg(long, env = "LONGRUN_PG_MAX_CONNECTIONS", default_value_t = 16)]
+    pub pg_max_connections: u32,
+
+    /// PostgreSQL: how long a call waits for a connection before it fails
+    /// with UNAVAILABLE (also bounds how long calls hang while the database
+    /// is unreachable).
+    #[arg(long, env = "LONGRUN_PG_ACQUIRE_TIMEOUT", default_value = "3s", value_parser = duration)]
+    pub pg_acquire_timeout: Duration,
+
+    /// PostgreSQL: wake other replicas with LISTEN/NOTIFY. Set it to false
+    /// on compatible engines without it (CockroachDB, YugabyteDB); replicas
+    /// then see each other's changes by polling, within a few seconds.
+    #[arg(
+        long,
+        env = "LONGRUN_PG_NOTIFY",
+        default_value_t = true,
+        action = clap::ArgAction::Set,
+        value_name = "BOOL"
+    )]
+    pub pg_notify: bool,
+
+    /// PostgreSQL: the server-side statement_timeout of every connection.
+    #[arg(long, env = "LONGRUN_PG_STATEMENT_TIMEOUT", default_value = "5s", value_parser = duration)]
+    pub pg_statement_timeout: Duration,
 
     /// Operations kept in memory for Get and transitions; 0 turns it off.
     #[arg(long, env = "LONGRUN_CACHE_ENTRIES", default_value_t = crate::server::DEFAULT_CACHE_ENTRIES)]
@@ -128,6 +172,14 @@ impl ServeArgs {
                 max_concurrent_streams: self.max_concurrent_streams,
                 ..Limits::default()
             },
+            postgres: PgSettings {
+                max_connections: self.pg_max_connections,
+                acquire_timeout: self.pg_acquire_timeout,
+                statement_timeout: self.pg_statement_timeout,
+                migrate: self.migrate && !self.no_migrate,
+                notify: self.pg_notify,
+            },
+            ..ServerConfig::default()
         }
     }
 }
@@ -180,6 +232,37 @@ mod tests {
         assert_eq!(config.service.wait_cap, Duration::from_secs(120));
         assert_eq!(config.service.retention, Duration::from_secs(7 * 86_400));
         assert!(!config.service.cancel_enabled);
+    }
+
+    #[test]
+    fn postgres_flags_fill_the_pool_settings() {
+        let parse = |args: &[&str]| {
+            Harness::try_parse_from(args)
+                .expect("parses")
+                .serve
+                .into_config()
+                .postgres
+        };
+        assert_eq!(parse(&["longrun"]), PgSettings::default());
+        let settings = parse(&[
+            "longrun",
+            "--pg-max-connections",
+            "4",
+            "--pg-acquire-timeout",
+            "500ms",
+            "--pg-statement-timeout",
+            "2s",
+            "--migrate",
+            "false",
+            "--pg-notify",
+            "false",
+        ]);
+        assert_eq!(settings.max_connections, 4);
+        assert_eq!(settings.acquire_timeout, Duration::from_millis(500));
+        assert_eq!(settings.statement_timeout, Duration::from_secs(2));
+        assert!(!settings.migrate);
+        assert!(!settings.notify);
+        assert!(!parse(&["longrun", "--no-migrate"]).migrate);
     }
 
     #[test]

@@ -35,6 +35,7 @@ use crate::server::{DEFAULT_CACHE_ENTRIES, ServerError, load_registry, open_stor
 use crate::service::{
     BackgroundTasks, Core, CreateRequest, ServiceError, ServiceSettings, SystemClock,
 };
+use crate::store::PgSettings;
 
 /// How an embedded task ended.
 #[derive(Clone, Debug)]
@@ -103,13 +104,13 @@ pub struct Longrun {
 }
 
 impl Longrun {
-    /// Opens the store (`sqlite://FILE`, `sqlite::memory:`) and starts the
-    /// background timers.
+    /// Opens the store (`sqlite://FILE`, `sqlite::memory:`, `postgres://...`)
+    /// and starts the background timers.
     pub async fn open(database: &str, settings: ServiceSettings) -> Result<Self, ServerError> {
         let registry = load_registry(&[])?;
-        let store = open_store(database, DEFAULT_CACHE_ENTRIES).await?;
-        let core = Core::new(store, registry, settings, Arc::new(SystemClock)).await?;
-        let background = BackgroundTasks::spawn(&core);
+        let opened = open_store(database, DEFAULT_CACHE_ENTRIES, &PgSettings::default()).await?;
+        let core = Core::new(opened.store, registry, settings, Arc::new(SystemClock)).await?;
+        let background = BackgroundTasks::spawn(&core, opened.feed);
         Ok(Self {
             core,
             background,

@@ -3,7 +3,6 @@
 //! (public and control) and runs them until shutdown, then drains.
 
 use std::net::SocketAddr;
-use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,7 +16,9 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tonic::service::Routes;
 
+mod database;
 mod dispatch;
+mod health;
 mod port;
 
 use crate::grpc::edge::GrpcEdgeLayer;
@@ -27,12 +28,14 @@ use crate::transcode::router::Router;
 use crate::transcode::rules::{self, DEFAULT_RULES, RulesError};
 use port::port_service;
 
+pub use database::{OpenedStore, migrate, open_store};
+
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 use crate::grpc::{ControlGrpc, OperationsGrpc};
 use crate::pb;
 use crate::registry::{RegistryError, TypeRegistry};
 use crate::service::{BackgroundTasks, Core, ServiceError, ServiceSettings, SystemClock};
-use crate::store::{CachedStore, OperationStore, SqliteStore, StoreError};
+use crate::store::{PgSettings, StoreError};
 
 pub const PUBLIC_SERVICE: &str = "google.longrunning.Operations";
 pub const CONTROL_SERVICE: &str = "longrun.v1.OperationsControl";
@@ -80,6 +83,10 @@ pub struct ServerConfig {
     /// Origins browsers may call from (CORS); empty turns CORS off.
     pub cors_origins: Vec<String>,
     pub limits: Limits,
+    /// Pool bounds and migration choice for a `postgres://` database.
+    pub postgres: PgSettings,
+    /// How often health asks the store whether it answers.
+    pub health_probe_interval: Duration,
 }
 
 impl Default for ServerConfig {
@@ -95,6 +102,8 @@ impl Default for ServerConfig {
             http_rules: None,
             cors_origins: Vec::new(),
             limits: Limits::default(),
+            postgres: PgSettings::default(),
+            health_probe_interval: Duration::from_secs(1),
         }
     }
 }
@@ -103,7 +112,7 @@ impl Default for ServerConfig {
 pub enum ServerError {
     #[error("cannot open the database: {0}")]
     Store(#[from] StoreError),
-    #[error("unsupported database URL {0:?}: use sqlite://FILE or sqlite::memory:")]
+    #[error("unsupported database URL {0:?}: use sqlite://FILE, sqlite::memory: or postgres://...")]
     DatabaseUrl(String),
     #[error(
         "database {0:?} is in use by another longrun server; a SQLite file serves one server (use PostgreSQL for several replicas)"
@@ -175,58 +184,6 @@ impl RunningServer {
 /// Operations kept in memory by default (see `CachedStore`).
 pub const DEFAULT_CACHE_ENTRIES: usize = 100_000;
 
-/// Opens the store behind `url`. A SQLite file belongs to one server: the
-/// server caches what it wrote, so a second process on the same file would
-/// read stale data. A lock file next to the database enforces that.
-pub async fn open_store(
-    url: &str,
-    cache_entries: usize,
-) -> Result<Arc<dyn OperationStore>, ServerError> {
-    if !url.starts_with("sqlite:") {
-        return Err(ServerError::DatabaseUrl(url.to_owned()));
-    }
-    let guard = lock_database_file(url)?;
-    let store = SqliteStore::open(url).await?;
-    let Some(capacity) = NonZeroUsize::new(cache_entries) else {
-        return Ok(Arc::new(store));
-    };
-    let cached = CachedStore::new(store, capacity);
-    Ok(match guard {
-        Some(file) => Arc::new(cached.with_guard(Box::new(file))),
-        None => Arc::new(cached),
-    })
-}
-
-/// Takes an exclusive lock on `<database>.lock`; `None` for in-memory URLs.
-fn lock_database_file(url: &str) -> Result<Option<std::fs::File>, ServerError> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .unwrap_or(url);
-    let path = rest.split_once('?').map_or(rest, |(path, _)| path);
-    if path.is_empty() || path == ":memory:" || rest.contains("mode=memory") {
-        return Ok(None);
-    }
-    let lock_path = PathBuf::from(format!("{path}.lock"));
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|source| ServerError::LockFile {
-            path: lock_path.clone(),
-            source,
-        })?;
-    match file.try_lock() {
-        Ok(()) => Ok(Some(file)),
-        Err(std::fs::TryLockError::WouldBlock) => Err(ServerError::DatabaseInUse(path.to_owned())),
-        Err(std::fs::TryLockError::Error(source)) => Err(ServerError::LockFile {
-            path: lock_path,
-            source,
-        }),
-    }
-}
-
 pub fn load_registry(paths: &[PathBuf]) -> Result<TypeRegistry, ServerError> {
     let mut registry = TypeRegistry::builtin()?;
     for path in paths {
@@ -247,9 +204,9 @@ pub fn load_registry(paths: &[PathBuf]) -> Result<TypeRegistry, ServerError> {
 /// Opens everything and starts serving; returns once both listeners accept.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let registry = load_registry(&config.descriptor_sets)?;
-    let store = open_store(&config.database, config.cache_entries).await?;
+    let opened = open_store(&config.database, config.cache_entries, &config.postgres).await?;
     let core = Core::new(
-        store,
+        opened.store,
         registry,
         config.service.clone(),
         Arc::new(SystemClock),
@@ -304,7 +261,13 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     );
 
     let stop = CancellationToken::new();
-    let background = BackgroundTasks::spawn(&core);
+    let background = BackgroundTasks::spawn(&core, opened.feed);
+    let probe = tokio::spawn(health::probe_store(
+        core.clone(),
+        health.clone(),
+        config.health_probe_interval,
+        stop.clone(),
+    ));
     let limits = config.limits.clone();
     let task_core = core.clone();
     let task_stop = stop.clone();
@@ -318,6 +281,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         let control_task = tokio::spawn(serve(control, control_service, limits, task_stop.clone()));
         task_stop.cancelled().await;
         tracing::info!("shutting down: draining calls");
+        let _ = probe.await;
         health.set_not_serving::<pb::longrunning::operations_server::OperationsServer<OperationsGrpc>>().await;
         task_core.begin_shutdown();
         let _ = public_task.await;

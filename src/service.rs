@@ -13,6 +13,7 @@ mod filter_fields;
 mod metadata;
 mod notify;
 mod operations;
+mod outside;
 mod page_token;
 
 use std::sync::Arc;
@@ -145,6 +146,11 @@ impl Core {
 
     pub async fn close_store(&self) {
         self.inner.store.close().await;
+    }
+
+    /// Whether the store answers now (the server's health probe).
+    pub async fn ping_store(&self) -> Result<(), ServiceError> {
+        Ok(self.inner.store.ping().await?)
     }
 
     /// A place for one more open Wait or Watch, or RESOURCE_EXHAUSTED.

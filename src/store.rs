@@ -1,5 +1,5 @@
 //! Persistence of operations behind one trait, with an embedded SQLite
-//! backend (the default) and, later, PostgreSQL for several replicas.
+//! backend (the default) and PostgreSQL for several replicas.
 //!
 //! Owns: schemas, migrations, transactions, translating backend errors into
 //! `StoreError`. Must not import tonic, http, auth or service: the store keeps
@@ -8,9 +8,14 @@
 //! "first writer wins" hold across tasks and replicas.
 
 mod cache;
+mod codec;
+mod feed;
+pub mod postgres;
 pub mod sqlite;
 
 pub use cache::CachedStore;
+pub use feed::{ChangeFeed, OutsideChange};
+pub use postgres::{PgSettings, PgStore};
 pub use sqlite::SqliteStore;
 
 use std::time::SystemTime;
@@ -28,6 +33,11 @@ pub enum StoreError {
     Corrupt(String),
     #[error("database error: {0}")]
     Backend(String),
+    /// The database refused a write because it raced with another one (a
+    /// serialization failure, a deadlock, a unique key taken meanwhile);
+    /// the caller may retry.
+    #[error("the write raced with another one: {0}")]
+    Conflict(String),
     #[error("the store is shut down")]
     Closed,
 }
@@ -37,6 +47,7 @@ impl StoreError {
         match self {
             StoreError::Unavailable(_) | StoreError::Closed => ErrorKind::Unavailable,
             StoreError::Corrupt(_) | StoreError::Backend(_) => ErrorKind::Internal,
+            StoreError::Conflict(_) => ErrorKind::Aborted,
         }
     }
 }
@@ -112,6 +123,12 @@ pub trait OperationStore: Send + Sync + 'static {
     /// The secret that authenticates page tokens, created on first use and
     /// shared by every server on the same database.
     async fn page_token_key(&self) -> Result<[u8; 32], StoreError>;
+
+    /// Whether the database answers now; the server's health follows it.
+    /// Stores that live in this process are always reachable.
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 
     /// Finishes pending writes and closes connections.
     async fn close(&self);

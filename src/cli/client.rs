@@ -263,6 +263,7 @@ mod tests {
             Command::Operations(operations) => Ok(operations),
             Command::Serve(_) => panic!("parsed as serve"),
             Command::Openapi(_) => panic!("parsed as openapi"),
+            Command::Migrate(_) => panic!("parsed as migrate"),
         }
     }
 

@@ -1,12 +1,16 @@
-//! Work no request drives: ending operations whose cancel grace ran out, and
-//! forgetting done operations whose retention ran out. Deadlines live in the
-//! store, so they still fire after a restart.
+//! Work no request drives: ending operations whose cancel grace ran out,
+//! forgetting done operations whose retention ran out, and relaying other
+//! replicas' changes. Deadlines live in the store, so they still fire after
+//! a restart, and on another replica when this one is gone: every replica
+//! runs the timer, and the compare-and-swap lets exactly one of them end
+//! each operation.
 
 use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
 use super::Core;
+use crate::store::ChangeFeed;
 
 /// How often the timer looks at the store even when nothing woke it. Keeps a
 /// deadline written by another process (or a lost wakeup) from being missed.
@@ -22,12 +26,17 @@ pub struct BackgroundTasks {
 }
 
 impl BackgroundTasks {
-    pub fn spawn(core: &Core) -> Self {
-        let grace = tokio::spawn(run_grace_timer(core.clone()));
-        let retention = tokio::spawn(run_retention(core.clone()));
-        Self {
-            handles: vec![grace, retention],
+    /// Starts the timers, and the relay of `feed` when the store has one
+    /// (several replicas on one database).
+    pub fn spawn(core: &Core, feed: Option<ChangeFeed>) -> Self {
+        let mut handles = vec![
+            tokio::spawn(run_grace_timer(core.clone())),
+            tokio::spawn(run_retention(core.clone())),
+        ];
+        if let Some(feed) = feed {
+            handles.push(tokio::spawn(super::outside::relay(core.clone(), feed)));
         }
+        Self { handles }
     }
 
     /// Waits for the tasks to notice the shutdown token and stop.

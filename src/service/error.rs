@@ -79,6 +79,7 @@ impl ServiceError {
                 "STORE_UNAVAILABLE"
             }
             ServiceError::Store(StoreError::Corrupt(_) | StoreError::Backend(_)) => "INTERNAL",
+            ServiceError::Store(StoreError::Conflict(_)) => "CONCURRENT_MODIFICATION",
         }
     }
 

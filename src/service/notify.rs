@@ -1,6 +1,7 @@
 //! Who must be woken when an operation changes: Waits and Watches subscribe
 //! by name before they read the store, so no change between the read and the
-//! subscription is missed. In-process only; replicas feed it from outside.
+//! subscription is missed. In-process; other replicas' changes reach it
+//! through `outside.rs` as `Change::Unknown`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -44,6 +45,14 @@ impl Notifier {
         if let Some(sender) = self.lock().get(name.as_str()) {
             // No receivers is fine: nobody is waiting.
             let _ = sender.send(change);
+        }
+    }
+
+    /// Sends `change` to every live subscriber: after a gap in what other
+    /// replicas told us, everyone must re-read.
+    pub fn publish_all(&self, change: &Change) {
+        for sender in self.lock().values() {
+            let _ = sender.send(change.clone());
         }
     }
 
@@ -118,6 +127,17 @@ mod tests {
         assert_eq!(notifier.watched_count(), 1);
         drop(second);
         assert_eq!(notifier.watched_count(), 0);
+    }
+
+    #[tokio::test]
+    async fn publish_all_reaches_every_operation() {
+        let notifier = Arc::new(Notifier::default());
+        let other = OperationName::parse("projects/p/locations/l/operations/y").expect("name");
+        let mut first = notifier.subscribe(&name());
+        let mut second = notifier.subscribe(&other);
+        notifier.publish_all(&Change::Unknown);
+        assert!(matches!(first.next().await, Change::Unknown));
+        assert!(matches!(second.next().await, Change::Unknown));
     }
 
     #[tokio::test]

@@ -176,6 +176,10 @@ impl<S: OperationStore> OperationStore for CachedStore<S> {
         self.inner.page_token_key().await
     }
 
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.inner.ping().await
+    }
+
     async fn close(&self) {
         self.inner.close().await;
     }

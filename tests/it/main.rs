@@ -13,6 +13,7 @@ mod grpc_web;
 mod list;
 mod operations;
 mod races;
+mod replicas;
 mod rest;
 mod rest_control;
 mod rest_golden;

@@ -3,4 +3,5 @@
 
 mod cached;
 pub mod conformance;
+mod postgres;
 mod sqlite;

@@ -1,6 +1,8 @@
 //! The whole stack in-process: a TestServer on ephemeral ports with real
 //! gRPC clients, plus helpers shared by the scenario files.
 
+pub mod postgres;
+
 use std::time::Duration;
 
 use longrun::pb::control::operations_control_client::OperationsControlClient;

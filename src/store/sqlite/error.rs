@@ -42,6 +42,7 @@ pub(super) fn duplicate(err: &StoreError) -> StoreError {
         StoreError::Unavailable(message) => StoreError::Unavailable(message.clone()),
         StoreError::Corrupt(message) => StoreError::Corrupt(message.clone()),
         StoreError::Backend(message) => StoreError::Backend(message.clone()),
+        StoreError::Conflict(message) => StoreError::Conflict(message.clone()),
         StoreError::Closed => StoreError::Closed,
     }
 }

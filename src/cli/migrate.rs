@@ -1,0 +1,21 @@
+//! `longrun migrate --database URL`: applies the schema migrations and
+//! exits, so operators can upgrade the schema once, before replicas that
+//! run with `--migrate=false` start.
+
+use anyhow::Context;
+use clap::Args;
+
+#[derive(Args, Debug)]
+pub struct MigrateArgs {
+    /// The database to migrate: postgres://... or sqlite://FILE.
+    #[arg(long, env = "LONGRUN_DATABASE")]
+    pub database: String,
+}
+
+pub async fn run(args: &MigrateArgs) -> anyhow::Result<()> {
+    crate::server::migrate(&args.database)
+        .await
+        .context("migration failed")?;
+    println!("the database schema is up to date");
+    Ok(())
+}
