@@ -4,22 +4,18 @@
 //!
 //! The feed is a hint that may lose changes (see `store::ChangeFeed`), so a
 //! slow backstop also tells every waiter to re-read now and then: a lost
-//! notification delays a waiter by at most `BACKSTOP`, never strands it.
+//! notification delays a waiter by at most the feed's backstop interval,
+//! never strands it.
 //! Must not import sqlx or a concrete store.
-
-use std::time::Duration;
 
 use tokio::time::MissedTickBehavior;
 
 use super::{Change, Core};
 use crate::store::{ChangeFeed, OutsideChange};
 
-/// How often every open Wait and Watch re-reads its operation regardless.
-const BACKSTOP: Duration = Duration::from_secs(3);
-
 pub(super) async fn relay(core: Core, mut feed: ChangeFeed) {
     let shutdown = core.shutdown_token();
-    let mut backstop = tokio::time::interval(BACKSTOP);
+    let mut backstop = tokio::time::interval(feed.backstop());
     backstop.set_missed_tick_behavior(MissedTickBehavior::Delay);
     // The first tick is immediate; nothing can have been missed yet.
     backstop.tick().await;

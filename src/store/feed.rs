@@ -7,6 +7,8 @@
 //! reconnect) lose changes. It says so with `Gap`, and the reader re-reads
 //! the store. Must not import tonic, http or service.
 
+use std::time::Duration;
+
 use tokio::sync::mpsc;
 
 use crate::domain::OperationName;
@@ -28,13 +30,25 @@ pub enum OutsideChange {
 /// The receiving end of a store's change feed.
 pub struct ChangeFeed {
     receiver: mpsc::Receiver<OutsideChange>,
+    backstop: Duration,
 }
 
 impl ChangeFeed {
-    /// A feed and the sender its backend writes to.
-    pub(crate) fn channel(capacity: usize) -> (mpsc::Sender<OutsideChange>, ChangeFeed) {
+    /// A feed and the sender its backend writes to. `backstop`: how often
+    /// the reader re-reads everything it watches regardless of the feed,
+    /// short when the feed says little, long when only a lost message
+    /// needs covering.
+    pub(crate) fn channel(
+        capacity: usize,
+        backstop: Duration,
+    ) -> (mpsc::Sender<OutsideChange>, ChangeFeed) {
         let (sender, receiver) = mpsc::channel(capacity);
-        (sender, ChangeFeed { receiver })
+        (sender, ChangeFeed { receiver, backstop })
+    }
+
+    /// How often to re-read everything watched, whatever the feed says.
+    pub fn backstop(&self) -> Duration {
+        self.backstop
     }
 
     /// The next change; `None` once the store is closed.

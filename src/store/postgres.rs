@@ -65,6 +65,13 @@ impl Default for PgSettings {
 
 /// Capacity of the change feed between the listener and the server.
 const FEED_CAPACITY: usize = 4096;
+/// With LISTEN/NOTIFY, a change is lost only if the listener's connection
+/// drops, and that is reported as a gap; the backstop covers what nobody
+/// foresaw, so it can be slow and spare the database a re-read of every
+/// open Wait and Watch each few seconds.
+const NOTIFIED_BACKSTOP: Duration = Duration::from_secs(30);
+/// Without a feed (`--pg-notify=false`), polling is how changes arrive.
+const POLLING_BACKSTOP: Duration = Duration::from_secs(3);
 /// Idle time after which a pooled connection is checked before use.
 const PING_IDLE_AFTER: Duration = Duration::from_secs(1);
 /// The `application_name` of connections when the URL sets none.
@@ -155,7 +162,12 @@ impl PgStore {
             .idle_timeout(None)
             .max_lifetime(None)
             .connect_lazy_with(options.application_name(&listener_name));
-        let (sender, feed) = ChangeFeed::channel(FEED_CAPACITY);
+        let backstop = if settings.notify {
+            NOTIFIED_BACKSTOP
+        } else {
+            POLLING_BACKSTOP
+        };
+        let (sender, feed) = ChangeFeed::channel(FEED_CAPACITY, backstop);
         let stop = CancellationToken::new();
         let (task, quiet_feed) = if settings.notify {
             let first = match listener::listen(&listener_pool, &channels).await {
