@@ -10,14 +10,14 @@ rounds=${1:-5}
 seconds=${2:-5}
 bin=target/release
 work=$(mktemp -d)
-$bin/examples/bench_bare_rest 127.0.0.1:19091 & bare=$!
-LONGRUN_LOG=warn $bin/longrun serve --listen 127.0.0.1:19080 --control-listen 127.0.0.1:19081 \
+$bin/examples/bench_bare_rest 127.0.0.1:19391 & bare=$!
+LONGRUN_LOG=warn $bin/longrun serve --listen 127.0.0.1:19380 --control-listen 127.0.0.1:19381 \
   --database "sqlite://$work/b.db" & ours=$!
 trap 'kill $bare $ours 2>/dev/null; rm -rf "$work"' EXIT
-for port in 19091 19080 19081; do
+for port in 19391 19380 19381; do
   for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
 done
-name=$($bin/examples/bench_load create 127.0.0.1:19081 projects/bench/locations/l)
+name=$($bin/examples/bench_load create 127.0.0.1:19381 projects/bench/locations/l)
 path="/v1/$name"
 h1() { wrk -t1 -c16 -d"${seconds}s" "http://127.0.0.1:$1$path" | sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p'; }
 h2() {
@@ -26,7 +26,7 @@ h2() {
 }
 h1_ratios=(); h2_ratios=()
 for round in $(seq "$rounds"); do
-  b1=$(h1 19091); o1=$(h1 19080); b2=$(h2 19091); o2=$(h2 19080)
+  b1=$(h1 19391); o1=$(h1 19380); b2=$(h2 19391); o2=$(h2 19380)
   r1=$(python3 -c "print(f'{$o1/$b1:.3f}')"); r2=$(python3 -c "print(f'{$o2/$b2:.3f}')")
   echo "round $round: HTTP/1.1 $o1 vs $b1 req/s = $r1; h2c $o2 vs $b2 req/s = $r2"
   h1_ratios+=("$r1"); h2_ratios+=("$r2")

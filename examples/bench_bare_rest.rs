@@ -41,3 +41,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         });
     }
 }
+
+// The same allocator as the `longrun` binary, so the comparison measures
+// the servers, not their allocators.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

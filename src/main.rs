@@ -11,3 +11,10 @@ async fn main() -> std::process::ExitCode {
         }
     }
 }
+
+// A server allocates and frees many small buffers per request from every
+// worker thread; mimalloc does that with about a tenth fewer instructions
+// per REST call than glibc's malloc (measured with callgrind), and keeps
+// fragmentation low in long-running processes.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
