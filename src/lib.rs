@@ -16,6 +16,7 @@
 //! | `embed` | the library face for other tonic servers | — |
 //! | `cli`, `config` | command line, flags -> typed settings | — |
 
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod domain;
