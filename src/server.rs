@@ -19,7 +19,11 @@ use tonic::service::Routes;
 
 mod dispatch;
 mod port;
+mod security;
 
+pub use security::PolicyReloader;
+
+use crate::auth::{AuthSettings, PolicyError};
 use crate::grpc::edge::GrpcEdgeLayer;
 use crate::transcode::gateway::GatewayConfig;
 use crate::transcode::openapi::openapi_document;
@@ -80,6 +84,8 @@ pub struct ServerConfig {
     /// Origins browsers may call from (CORS); empty turns CORS off.
     pub cors_origins: Vec<String>,
     pub limits: Limits,
+    /// Tokens, policies and what may run open (server/security.rs).
+    pub auth: AuthSettings,
 }
 
 impl Default for ServerConfig {
@@ -95,6 +101,7 @@ impl Default for ServerConfig {
             http_rules: None,
             cors_origins: Vec::new(),
             limits: Limits::default(),
+            auth: AuthSettings::default(),
         }
     }
 }
@@ -142,6 +149,10 @@ pub enum ServerError {
     Service(#[from] ServiceError),
     #[error("cannot build the reflection service: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
+    #[error("authentication: {0}")]
+    Auth(String),
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
 }
 
 /// A server that is accepting calls.
@@ -149,6 +160,7 @@ pub struct RunningServer {
     pub public_addr: SocketAddr,
     pub control_addr: SocketAddr,
     core: Core,
+    reloader: PolicyReloader,
     stop: CancellationToken,
     task: JoinHandle<()>,
 }
@@ -157,6 +169,12 @@ impl RunningServer {
     /// The use cases, for embedding (e.g. running workers in-process).
     pub fn core(&self) -> &Core {
         &self.core
+    }
+
+    /// Reloads the policy files (what SIGHUP does); calls in flight keep
+    /// the policy they started with.
+    pub fn policy_reloader(&self) -> PolicyReloader {
+        self.reloader.clone()
     }
 
     /// Drains: open Waits return the latest state, Watches end, in-flight
@@ -246,8 +264,27 @@ pub fn load_registry(paths: &[PathBuf]) -> Result<TypeRegistry, ServerError> {
 
 /// Opens everything and starts serving; returns once both listeners accept.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
-    let registry = load_registry(&config.descriptor_sets)?;
+    // Refuse an unsafe or broken security set-up before opening anything.
+    let security = security::configure(&config).await?;
     let store = open_store(&config.database, config.cache_entries).await?;
+    run(config, store, security).await
+}
+
+/// `start` on a store the caller opened (`config.database` is not used).
+pub async fn start_with_store(
+    config: ServerConfig,
+    store: Arc<dyn OperationStore>,
+) -> Result<RunningServer, ServerError> {
+    let security = security::configure(&config).await?;
+    run(config, store, security).await
+}
+
+async fn run(
+    config: ServerConfig,
+    store: Arc<dyn OperationStore>,
+    security: security::Security,
+) -> Result<RunningServer, ServerError> {
+    let registry = load_registry(&config.descriptor_sets)?;
     let core = Core::new(
         store,
         registry,
@@ -293,12 +330,14 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let public_service = port_service(
         public_routes,
         edge.clone(),
+        security.public,
         gateway(&[PUBLIC_SERVICE])?,
         &config.cors_origins,
     );
     let control_service = port_service(
         control_routes,
         edge,
+        security.control,
         gateway(&[CONTROL_SERVICE, PUBLIC_SERVICE])?,
         &config.cors_origins,
     );
@@ -331,6 +370,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         public_addr,
         control_addr,
         core,
+        reloader: security.reloader,
         stop,
         task,
     })

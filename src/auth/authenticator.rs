@@ -10,7 +10,7 @@ use super::verify::JwtVerifier;
 use super::{AuthError, JwtSettings, KeySet, KeySource, Principal, TokenSource};
 
 enum Mode {
-    Jwt(JwtVerifier),
+    Jwt(Box<JwtVerifier>),
     Forwarded(ForwardedPayload),
 }
 
@@ -30,7 +30,7 @@ impl Authenticator {
         let mode = match source {
             TokenSource::Jwt(settings) => {
                 let keys = key_provider(settings).await?;
-                Mode::Jwt(JwtVerifier::new(settings, keys, group_claim)?)
+                Mode::Jwt(Box::new(JwtVerifier::new(settings, keys, group_claim)?))
             }
             TokenSource::ForwardedPayload { header } => {
                 Mode::Forwarded(ForwardedPayload::new(header, group_claim)?)
@@ -86,7 +86,7 @@ async fn key_provider(settings: &JwtSettings) -> Result<KeyProvider, String> {
             if !remote.fetch_now().await {
                 tracing::error!(%url, "the first JWKS fetch failed; tokens are refused until one works");
             }
-            KeyProvider::Remote(remote)
+            KeyProvider::Remote(Box::new(remote))
         }
     })
 }

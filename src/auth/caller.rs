@@ -176,7 +176,8 @@ mod tests {
     fn trusted_caller_may_do_everything() {
         let name = OperationName::parse("projects/p/locations/l/operations/x").expect("name");
         for p in Permission::ALL {
-            authorize(&Caller::trusted(), p, Resource::Operation(&name)).expect("trusted");
+            let _grant =
+                authorize(&Caller::trusted(), p, Resource::Operation(&name)).expect("trusted");
         }
         let parent = ParentName::parse_for_list("projects/p/locations/-").expect("parent");
         assert_eq!(

@@ -31,7 +31,7 @@ const MAX_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
 
 pub enum KeyProvider {
     Fixed(Arc<KeySet>),
-    Remote(RemoteKeys),
+    Remote(Box<RemoteKeys>),
 }
 
 impl KeyProvider {

@@ -30,6 +30,10 @@ pub struct NewKey {
     pub jwk: Jwk,
 }
 
+#[expect(
+    clippy::wildcard_enum_match_arm,
+    reason = "Algorithm is non_exhaustive: the other kinds, known or not, are unsupported"
+)]
 pub fn generate_key(alg: Algorithm, kid: &str) -> Result<NewKey, MintError> {
     use ed25519_dalek::pkcs8::EncodePrivateKey as _;
     let generate = |e: &dyn std::fmt::Display| MintError::Generate(e.to_string());
@@ -86,6 +90,10 @@ pub fn add_to_jwks(existing: Option<&[u8]>, jwk: Jwk) -> Result<String, MintErro
     serde_json::to_string_pretty(&set).map_err(|e| MintError::Jwks(e.to_string()))
 }
 
+#[expect(
+    clippy::wildcard_enum_match_arm,
+    reason = "Algorithm is non_exhaustive: the other kinds, known or not, are unsupported"
+)]
 fn encoding_key(alg: Algorithm, pem: &[u8]) -> Result<EncodingKey, MintError> {
     let result = match alg {
         Algorithm::EdDSA => EncodingKey::from_ed_pem(pem),
@@ -174,7 +182,7 @@ mod tests {
         }
     }
 
-    async fn verifier(jwks: &str) -> super::super::verify::JwtVerifier {
+    fn verifier(jwks: &str) -> super::super::verify::JwtVerifier {
         let settings = JwtSettings::new(
             KeySource::JwksFile("unused".into()),
             vec!["https://issuer.test".into()],
@@ -192,11 +200,7 @@ mod tests {
             let jwks = add_to_jwks(None, key.jwk.clone()).expect("jwks");
             let token =
                 mint(&request(), alg, Some("k1"), key.private_pem.as_bytes()).expect("token");
-            let principal = verifier(&jwks)
-                .await
-                .verify(&token)
-                .await
-                .expect("verifies");
+            let principal = verifier(&jwks).verify(&token).await.expect("verifies");
             assert_eq!(principal.subject, "alice");
             assert!(principal.members().contains(&"group:eng".to_owned()));
         }
@@ -214,11 +218,7 @@ mod tests {
             theirs.private_pem.as_bytes(),
         )
         .expect("token");
-        let err = verifier(&jwks)
-            .await
-            .verify(&token)
-            .await
-            .expect_err("forged");
+        let err = verifier(&jwks).verify(&token).await.expect_err("forged");
         assert!(matches!(err, AuthError::Invalid(_)), "{err:?}");
     }
 
@@ -226,7 +226,7 @@ mod tests {
     async fn expired_token_is_expired_and_wrong_audience_is_invalid() {
         let key = generate_key(Algorithm::ES256, "k1").expect("key");
         let jwks = add_to_jwks(None, key.jwk).expect("jwks");
-        let v = verifier(&jwks).await;
+        let v = verifier(&jwks);
         let long_ago = SystemTime::now() - Duration::from_secs(3600);
         let expired = sign_claims(
             &request().claims(long_ago),

@@ -112,9 +112,10 @@ mod tests {
     use serde_json::json;
 
     fn claims(value: Value) -> Map<String, Value> {
-        match value {
-            Value::Object(map) => map,
-            _ => Map::new(),
+        if let Value::Object(map) = value {
+            map
+        } else {
+            Map::new()
         }
     }
 

@@ -116,9 +116,14 @@ impl JwtVerifier {
             .find(kid, header.alg)
             .ok_or(AuthError::Invalid("unknown kid"))?;
         let claims = decode::<Map<String, Value>>(token, key, validation)
-            .map_err(|err| match err.kind() {
-                JwtErrorKind::ExpiredSignature => AuthError::Expired,
-                _ => AuthError::Invalid("token rejected by verification"),
+            .map_err(|err| {
+                // Only a token that verified but ran out is worth telling
+                // apart: the caller should fetch a new one.
+                if matches!(err.kind(), JwtErrorKind::ExpiredSignature) {
+                    AuthError::Expired
+                } else {
+                    AuthError::Invalid("token rejected by verification")
+                }
             })?
             .claims;
         let principal = Arc::new(Principal::from_claims(&claims, &self.group_claim)?);

@@ -128,6 +128,7 @@ mod tests {
             Command::Operations(OperationsArgs { verb, .. }) => Ok(verb),
             Command::Serve(_) => panic!("parsed as serve"),
             Command::Openapi(_) => panic!("parsed as openapi"),
+            Command::Token(_) => panic!("parsed as token"),
         }
     }
 

@@ -18,7 +18,7 @@ use tonic::Code;
 use super::request::build_request;
 use super::response::{RenderOptions, render_response};
 use super::router::{RouteResult, Router};
-use super::status::{error_body, error_body_from_status};
+use super::status::{error_body, error_body_from_status, www_authenticate};
 use super::{Binding, TranscodeError};
 
 /// Headers of a REST request that travel on as gRPC metadata.
@@ -312,6 +312,11 @@ fn render(
 fn status_response(status: &tonic::Status, config: &GatewayConfig) -> RestResponse {
     let (code, body) = error_body_from_status(status, &config.pool, &config.domain);
     let mut response = json_response(code, body);
+    if let Some(challenge) = www_authenticate(status, &config.domain) {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, challenge);
+    }
     if let Some(id) = status.metadata().get("x-request-id")
         && let Ok(value) = HeaderValue::from_bytes(id.as_bytes())
     {
