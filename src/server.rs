@@ -325,6 +325,7 @@ async fn run(
             domain: config.service_name.clone(),
             max_body_bytes: config.limits.max_message_bytes,
             openapi_json: Some(bytes::Bytes::from(document.to_string())),
+            forwarded_headers: security::forwarded_headers(&config.auth),
         })
     };
     let public_service = port_service(

@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use super::{ServerConfig, ServerError};
-use crate::auth::{AuthSettings, Authenticator, PolicyHandle};
+use crate::auth::{AuthSettings, Authenticator, PolicyHandle, TokenSource};
 use crate::grpc::auth::{AuthLayer, PlaneAuth};
 
 pub struct Security {
@@ -87,6 +87,19 @@ pub async fn configure(config: &ServerConfig) -> Result<Security, ServerError> {
         control: AuthLayer::new(control, &config.service_name),
         reloader,
     })
+}
+
+/// Headers the REST gateway must pass on for authentication to see them:
+/// the sidecar's payload header (`authorization` always travels).
+pub fn forwarded_headers(auth: &AuthSettings) -> Vec<http::HeaderName> {
+    match &auth.tokens {
+        Some(TokenSource::ForwardedPayload { header }) => {
+            http::HeaderName::try_from(header.as_str())
+                .into_iter()
+                .collect()
+        }
+        Some(TokenSource::Jwt(_)) | None => Vec::new(),
+    }
 }
 
 /// What an open plane needs to be allowed.

@@ -35,6 +35,9 @@ pub struct GatewayConfig {
     pub max_body_bytes: usize,
     /// Served at `GET /openapi.json` when set.
     pub openapi_json: Option<Bytes>,
+    /// More headers that travel on as gRPC metadata (e.g. the header a mesh
+    /// sidecar puts the verified token payload in).
+    pub forwarded_headers: Vec<http::HeaderName>,
 }
 
 /// Where the OpenAPI document of a listener's REST routes is served.
@@ -174,7 +177,7 @@ where
         Ok(built) => built,
         Err(err) => return refuse(&err, &config.domain),
     };
-    let call = grpc_request(binding, &message, &parts.headers);
+    let call = grpc_request(binding, &message, &parts.headers, &config.forwarded_headers);
     if binding.method.is_server_streaming() {
         let binding = binding.clone();
         return stream_response(grpc, call, binding, options, Arc::clone(&config)).await;
@@ -191,6 +194,7 @@ fn grpc_request(
     binding: &Binding,
     message: &DynamicMessage,
     headers: &HeaderMap,
+    extra_headers: &[http::HeaderName],
 ) -> Request<tonic::body::Body> {
     let encoded = message.encode_to_vec();
     let mut framed = BytesMut::with_capacity(encoded.len() + 5);
@@ -217,6 +221,11 @@ fn grpc_request(
     for name in FORWARDED_HEADERS {
         for value in headers.get_all(*name) {
             grpc_headers.append(*name, value.clone());
+        }
+    }
+    for name in extra_headers {
+        for value in headers.get_all(name) {
+            grpc_headers.append(name.clone(), value.clone());
         }
     }
     if let Some(timeout) = server_timeout(headers) {

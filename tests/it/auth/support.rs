@@ -303,12 +303,27 @@ pub async fn rest(
     body: Option<&str>,
     stream: bool,
 ) -> RestAnswer {
+    let headers: Vec<(&str, &str)> = authorization
+        .iter()
+        .map(|v| ("authorization", *v))
+        .collect();
+    rest_with_headers(addr, method, path, &headers, body, stream).await
+}
+
+pub async fn rest_with_headers(
+    addr: std::net::SocketAddr,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+    stream: bool,
+) -> RestAnswer {
     let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
     let mut request = Request::builder()
         .method(method)
         .uri(format!("http://{addr}{path}"));
-    for value in authorization {
-        request = request.header("authorization", *value);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
     }
     if body.is_some() {
         request = request.header("content-type", "application/json");
