@@ -1,6 +1,6 @@
 //! AIP-211: without the permission, an operation that exists and one that
 //! does not get the same PERMISSION_DENIED, byte for byte apart from the
-//! name; and neither call touches the store.
+//! name; and neither call touches the store. gRPC-Web meets the same checks.
 
 use http::Method;
 use longrun::pb::longrunning::{self as lro, operations_client::OperationsClient};
@@ -73,5 +73,27 @@ async fn malformed_name_is_invalid_for_a_member_and_denied_for_a_stranger() {
     assert_eq!(stranger.code(), Code::PermissionDenied);
     assert_eq!(error_info(&stranger).reason, "IAM_PERMISSION_DENIED");
     assert_eq!(server.store_calls(), before);
+    server.server.shutdown().await;
+}
+
+#[tokio::test]
+async fn grpc_web_passes_the_same_checks() {
+    let server = SecureServer::start().await;
+    let name = server.create(OWN, "x").await;
+    let mut web = crate::grpc_web::web_client(server.server.public_addr);
+    let get = |auth: &[&str]| with_auth(lro::GetOperationRequest { name: name.clone() }, auth);
+    let missing = web.get_operation(get(&[])).await.expect_err("no token");
+    assert_eq!(missing.code(), Code::Unauthenticated);
+    assert_eq!(error_info(&missing).reason, "CREDENTIALS_MISSING");
+    let stranger = bearer(&token(STRANGER));
+    let denied = web
+        .get_operation(get(&[&stranger]))
+        .await
+        .expect_err("no binding");
+    assert_eq!(error_info(&denied).reason, "IAM_PERMISSION_DENIED");
+    let viewer = bearer(&token(VIEWER));
+    web.get_operation(get(&[&viewer]))
+        .await
+        .expect("the viewer may get");
     server.server.shutdown().await;
 }
