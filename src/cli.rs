@@ -9,6 +9,7 @@ mod openapi;
 mod output;
 mod public;
 mod status;
+mod token;
 mod wait;
 
 use clap::{Parser, Subcommand};
@@ -27,6 +28,10 @@ pub struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "parsed once per process; boxing would only add noise to every match"
+)]
 pub enum Command {
     /// Run the server.
     Serve(ServeArgs),
@@ -37,6 +42,8 @@ pub enum Command {
     Openapi(openapi::OpenapiArgs),
     /// Inspect and drive operations on a running server.
     Operations(client::OperationsArgs),
+    /// Keys and signed tokens for local development and tests.
+    Token(token::TokenArgs),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -45,15 +52,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Operations(args) => client::run(args).await,
         Command::Openapi(args) => openapi::run(&args),
         Command::Migrate(args) => migrate::run(&args).await,
+        Command::Token(args) => token::run(args),
     }
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     init_tracing(args.log_format);
     let server = crate::server::start(args.into_config()).await?;
+    let reloads = reload_on_hangup(server.policy_reloader())?;
     shutdown_signal().await?;
+    reloads.abort();
     server.shutdown().await;
     Ok(())
+}
+
+/// SIGHUP reloads the policy files; calls keep running throughout.
+fn reload_on_hangup(
+    reloader: crate::server::PolicyReloader,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hangup = signal(SignalKind::hangup())?;
+    Ok(tokio::spawn(async move {
+        while hangup.recv().await.is_some() {
+            tracing::info!("SIGHUP: reloading policies");
+            reloader.reload();
+        }
+    }))
 }
 
 fn init_tracing(format: LogFormat) {

@@ -2,6 +2,8 @@
 //! `LONGRUN_<NAME>`; flags win over the environment, the environment over
 //! the defaults. Validated here into the typed `ServerConfig`.
 
+mod auth_args;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -12,6 +14,8 @@ use crate::domain::parse_duration;
 use crate::server::{Limits, ServerConfig};
 use crate::service::ServiceSettings;
 use crate::store::PgSettings;
+
+pub use auth_args::AuthArgs;
 
 #[derive(Args, Clone, Debug)]
 pub struct ServeArgs {
@@ -137,6 +141,9 @@ pub struct ServeArgs {
     /// Log format: text or json.
     #[arg(long, env = "LONGRUN_LOG_FORMAT", default_value = "text")]
     pub log_format: LogFormat,
+
+    #[command(flatten)]
+    pub auth: AuthArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -151,6 +158,7 @@ fn duration(text: &str) -> Result<Duration, String> {
 
 impl ServeArgs {
     pub fn into_config(self) -> ServerConfig {
+        let auth = self.auth.into_settings(&self.service_name);
         ServerConfig {
             listen: self.listen,
             control_listen: self.control_listen,
@@ -179,6 +187,7 @@ impl ServeArgs {
                 migrate: self.migrate && !self.no_migrate,
                 notify: self.pg_notify,
             },
+            auth,
             ..ServerConfig::default()
         }
     }
@@ -208,6 +217,54 @@ mod tests {
         assert_eq!(config.service.wait_cap, Duration::from_secs(60));
         assert_eq!(config.service.retention, Duration::from_secs(30 * 86_400));
         assert!(config.service.cancel_enabled);
+        assert!(config.auth.tokens.is_none());
+        assert_eq!(config.auth.permission_prefix, "cloudaicompanion");
+        assert_eq!(
+            config.auth.required_scopes,
+            [crate::auth::CLOUD_PLATFORM_SCOPE]
+        );
+    }
+
+    #[test]
+    fn auth_flags_make_jwt_settings_and_prefix_follows_service_name() {
+        let config = Harness::try_parse_from([
+            "longrun",
+            "--jwks-file",
+            "keys.json",
+            "--jwt-issuer",
+            "https://issuer.test",
+            "--jwt-audience",
+            "a,b",
+            "--policy",
+            "policy.yaml",
+            "--service-name",
+            "myapi.example.com",
+            "--required-scope",
+            "",
+        ])
+        .expect("parses")
+        .serve
+        .into_config();
+        let Some(crate::auth::TokenSource::Jwt(jwt)) = &config.auth.tokens else {
+            panic!("expected JWT settings");
+        };
+        assert_eq!(jwt.audiences, ["a", "b"]);
+        assert_eq!(config.auth.permission_prefix, "myapi");
+        assert!(config.auth.required_scopes.is_empty());
+    }
+
+    #[test]
+    fn two_key_sources_are_refused() {
+        assert!(
+            Harness::try_parse_from([
+                "longrun",
+                "--jwks-file",
+                "a",
+                "--forward-payload-header",
+                "x"
+            ])
+            .is_err()
+        );
     }
 
     #[test]

@@ -28,6 +28,7 @@ use std::sync::Arc;
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
+use crate::auth::Caller;
 use crate::domain::{ErrorStatus, Operation, Outcome, Payload};
 use crate::grpc::{ControlGrpc, OperationsGrpc};
 use crate::pb;
@@ -90,7 +91,7 @@ impl TaskContext {
     /// Reports progress: replaces the operation's metadata.
     pub async fn report(&self, metadata: Payload) -> Result<(), ServiceError> {
         self.core
-            .update_operation(&self.name, Some(metadata))
+            .update_operation(&Caller::trusted(), &self.name, Some(metadata))
             .await
             .map(|_| ())
     }
@@ -124,23 +125,26 @@ impl Longrun {
     }
 
     /// `google.longrunning.Operations`, ready for `Server::add_service`.
+    /// Every caller is trusted: authenticate in your own stack, or put
+    /// `longrun::grpc::auth::AuthLayer` in front, whose `Caller` wins.
     pub fn operations_service(
         &self,
     ) -> pb::longrunning::operations_server::OperationsServer<OperationsGrpc> {
-        pb::longrunning::operations_server::OperationsServer::new(OperationsGrpc::new(
-            self.core.clone(),
-            &self.domain,
-        ))
+        pb::longrunning::operations_server::OperationsServer::new(
+            OperationsGrpc::new(self.core.clone(), &self.domain)
+                .with_default_caller(Caller::trusted()),
+        )
     }
 
-    /// The control API, for workers in other processes.
+    /// The control API, for workers in other processes. Trusts every
+    /// caller, as `operations_service` does.
     pub fn control_service(
         &self,
     ) -> pb::control::operations_control_server::OperationsControlServer<ControlGrpc> {
-        pb::control::operations_control_server::OperationsControlServer::new(ControlGrpc::new(
-            self.core.clone(),
-            &self.domain,
-        ))
+        pb::control::operations_control_server::OperationsControlServer::new(
+            ControlGrpc::new(self.core.clone(), &self.domain)
+                .with_default_caller(Caller::trusted()),
+        )
     }
 
     /// Creates an operation under `parent` and runs `task` for it. The task's
@@ -151,16 +155,21 @@ impl Longrun {
         F: FnOnce(TaskContext) -> Fut + Send + 'static,
         Fut: Future<Output = TaskResult> + Send + 'static,
     {
+        // The embedding process acts for itself: a trusted caller.
+        let trusted = Caller::trusted();
         let op = self
             .core
-            .create_operation(CreateRequest {
-                parent: parent.to_owned(),
-                ..CreateRequest::default()
-            })
+            .create_operation(
+                &trusted,
+                CreateRequest {
+                    parent: parent.to_owned(),
+                    ..CreateRequest::default()
+                },
+            )
             .await?;
         let name = op.name.as_str().to_owned();
         // Watching marks the work as started, so a cancel waits for the task.
-        let mut events = self.core.watch_operation(&name).await?;
+        let mut events = self.core.watch_operation(&trusted, &name).await?;
         let cancel = CancellationToken::new();
         let relay = cancel.clone();
         tokio::spawn(async move {
@@ -189,7 +198,10 @@ impl Longrun {
                 }
             };
             // The grace timer may have ended it first; then its result stands.
-            if let Err(err) = core.complete_operation(&name, Some(outcome)).await {
+            if let Err(err) = core
+                .complete_operation(&Caller::trusted(), &name, Some(outcome))
+                .await
+            {
                 tracing::debug!(operation = %name, error = %err, "task result not recorded");
             }
         });

@@ -3,8 +3,10 @@
 //!
 //! Owns: pb <-> domain conversion, the one ErrorKind -> `tonic::Code` table,
 //! `ErrorInfo` details, and the edge fixes for tonic defaults (grpc-timeout,
-//! oversized messages). Must not import store or transcode.
+//! oversized messages), and the layer that authenticates every call (auth.rs).
+//! Must not import store or transcode.
 
+pub mod auth;
 mod control;
 mod convert;
 mod deadline;

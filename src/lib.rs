@@ -8,7 +8,8 @@
 //! |---|---|---|
 //! | `domain` | states, transitions, names, filters, `ErrorKind` | tokio, tonic, prost, http, sqlx |
 //! | `store` | persistence, migrations, backends | tonic, http, auth, service |
-//! | `service` | use cases, wakeups, timers | tonic, http, sqlx, concrete stores |
+//! | `service` | use cases, authorization calls, wakeups, timers | tonic, http, sqlx, concrete stores |
+//! | `auth` | tokens, principals, scopes, policy, `authorize() -> Grant` | tonic, sqlx, store, service |
 //! | `grpc` | generated-trait impls, pb <-> domain, the one Code table | store, transcode |
 //! | `transcode` | REST routing, JSON mapping, the Code -> HTTP table | domain, service, store |
 //! | `registry` | the message types known at run time (descriptor pool) | tonic, sqlx |
@@ -16,6 +17,7 @@
 //! | `embed` | the library face for other tonic servers | — |
 //! | `cli`, `config` | command line, flags -> typed settings | — |
 
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod domain;

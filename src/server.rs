@@ -20,7 +20,11 @@ mod database;
 mod dispatch;
 mod health;
 mod port;
+mod security;
 
+pub use security::PolicyReloader;
+
+use crate::auth::{AuthSettings, PolicyError};
 use crate::grpc::edge::GrpcEdgeLayer;
 use crate::transcode::gateway::GatewayConfig;
 use crate::transcode::openapi::openapi_document;
@@ -35,7 +39,7 @@ use crate::grpc::{ControlGrpc, OperationsGrpc};
 use crate::pb;
 use crate::registry::{RegistryError, TypeRegistry};
 use crate::service::{BackgroundTasks, Core, ServiceError, ServiceSettings, SystemClock};
-use crate::store::{PgSettings, StoreError};
+use crate::store::{OperationStore, PgSettings, StoreError};
 
 pub const PUBLIC_SERVICE: &str = "google.longrunning.Operations";
 pub const CONTROL_SERVICE: &str = "longrun.v1.OperationsControl";
@@ -87,6 +91,8 @@ pub struct ServerConfig {
     pub postgres: PgSettings,
     /// How often health asks the store whether it answers.
     pub health_probe_interval: Duration,
+    /// Tokens, policies and what may run open (server/security.rs).
+    pub auth: AuthSettings,
 }
 
 impl Default for ServerConfig {
@@ -104,6 +110,7 @@ impl Default for ServerConfig {
             limits: Limits::default(),
             postgres: PgSettings::default(),
             health_probe_interval: Duration::from_secs(1),
+            auth: AuthSettings::default(),
         }
     }
 }
@@ -151,6 +158,10 @@ pub enum ServerError {
     Service(#[from] ServiceError),
     #[error("cannot build the reflection service: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
+    #[error("authentication: {0}")]
+    Auth(String),
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
 }
 
 /// A server that is accepting calls.
@@ -158,6 +169,7 @@ pub struct RunningServer {
     pub public_addr: SocketAddr,
     pub control_addr: SocketAddr,
     core: Core,
+    reloader: PolicyReloader,
     stop: CancellationToken,
     task: JoinHandle<()>,
 }
@@ -166,6 +178,12 @@ impl RunningServer {
     /// The use cases, for embedding (e.g. running workers in-process).
     pub fn core(&self) -> &Core {
         &self.core
+    }
+
+    /// Reloads the policy files (what SIGHUP does); calls in flight keep
+    /// the policy they started with.
+    pub fn policy_reloader(&self) -> PolicyReloader {
+        self.reloader.clone()
     }
 
     /// Drains: open Waits return the latest state, Watches end, in-flight
@@ -203,8 +221,28 @@ pub fn load_registry(paths: &[PathBuf]) -> Result<TypeRegistry, ServerError> {
 
 /// Opens everything and starts serving; returns once both listeners accept.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
-    let registry = load_registry(&config.descriptor_sets)?;
+    // Refuse an unsafe or broken security set-up before opening anything.
+    let security = security::configure(&config).await?;
     let opened = open_store(&config.database, config.cache_entries, &config.postgres).await?;
+    run(config, opened, security).await
+}
+
+/// `start` on a store the caller opened (`config.database` is not used);
+/// the store has no change feed, so this process must be its only writer.
+pub async fn start_with_store(
+    config: ServerConfig,
+    store: Arc<dyn OperationStore>,
+) -> Result<RunningServer, ServerError> {
+    let security = security::configure(&config).await?;
+    run(config, OpenedStore { store, feed: None }, security).await
+}
+
+async fn run(
+    config: ServerConfig,
+    opened: OpenedStore,
+    security: security::Security,
+) -> Result<RunningServer, ServerError> {
+    let registry = load_registry(&config.descriptor_sets)?;
     let core = Core::new(
         opened.store,
         registry,
@@ -245,17 +283,20 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
             domain: config.service_name.clone(),
             max_body_bytes: config.limits.max_message_bytes,
             openapi_json: Some(bytes::Bytes::from(document.to_string())),
+            forwarded_headers: security::forwarded_headers(&config.auth),
         })
     };
     let public_service = port_service(
         public_routes,
         edge.clone(),
+        security.public,
         gateway(&[PUBLIC_SERVICE])?,
         &config.cors_origins,
     );
     let control_service = port_service(
         control_routes,
         edge,
+        security.control,
         gateway(&[CONTROL_SERVICE, PUBLIC_SERVICE])?,
         &config.cors_origins,
     );
@@ -295,6 +336,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         public_addr,
         control_addr,
         core,
+        reloader: security.reloader,
         stop,
         task,
     })

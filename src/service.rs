@@ -2,10 +2,12 @@
 //! producers and workers, plus the background work they need (cancel grace
 //! timers, retention).
 //!
-//! Owns: validation order, the compare-and-swap retry loop around every
+//! Owns: the order of checks (authorize on the parsed name, then validate,
+//! then touch the store; see access.rs), validation, the compare-and-swap retry loop around every
 //! transition, waking Waits and Watches. Must not import tonic, http, sqlx or
 //! a concrete store: it sees `dyn OperationStore` and plain domain values.
 
+mod access;
 mod background;
 mod control;
 mod error;
@@ -26,6 +28,7 @@ use crate::domain::{Operation, OperationName};
 use crate::registry::TypeRegistry;
 use crate::store::{OperationStore, Swapped};
 
+pub use access::WireDuration;
 pub use background::BackgroundTasks;
 pub use control::{CreateRequest, WatchEvent, WatchStream};
 pub use error::ServiceError;

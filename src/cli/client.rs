@@ -11,6 +11,9 @@ use std::time::Duration;
 
 use anyhow::{Context as _, anyhow};
 use clap::{Args, Subcommand};
+use tonic::metadata::{AsciiMetadataValue, MetadataValue};
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 
 use super::control::{CompleteArgs, CreateArgs, UpdateArgs};
@@ -60,6 +63,16 @@ pub struct OperationsArgs {
         help_heading = "Global options"
     )]
     pub output: OutputFormat,
+
+    /// A bearer token sent with every call (`longrun token mint` makes one).
+    #[arg(
+        long,
+        env = "LONGRUN_TOKEN",
+        global = true,
+        hide_env_values = true,
+        help_heading = "Global options"
+    )]
+    pub token: Option<String>,
 
     /// Deadline of each call [default: 30s; none for watch].
     #[arg(long, value_parser = duration)]
@@ -126,7 +139,28 @@ pub struct Session {
     pub call_timeout: Option<Duration>,
     pub format: OutputFormat,
     pub registry: TypeRegistry,
+    pub token: Option<AsciiMetadataValue>,
 }
+
+/// Adds `authorization: Bearer <token>` to every call, when there is one.
+#[derive(Clone)]
+pub struct BearerToken(Option<AsciiMetadataValue>);
+
+impl Interceptor for BearerToken {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(value) = &self.0 {
+            request
+                .metadata_mut()
+                .insert("authorization", value.clone());
+        }
+        Ok(request)
+    }
+}
+
+pub type AuthedChannel = InterceptedService<Channel, BearerToken>;
 
 impl Session {
     pub fn printer(&self) -> Printer<'_> {
@@ -144,15 +178,17 @@ impl Session {
         )
     }
 
-    pub async fn public(&self) -> anyhow::Result<OperationsClient<Channel>> {
-        Ok(OperationsClient::new(
+    pub async fn public(&self) -> anyhow::Result<OperationsClient<AuthedChannel>> {
+        Ok(OperationsClient::with_interceptor(
             connect(&self.server, "--server").await?,
+            BearerToken(self.token.clone()),
         ))
     }
 
-    pub async fn control(&self) -> anyhow::Result<OperationsControlClient<Channel>> {
-        Ok(OperationsControlClient::new(
+    pub async fn control(&self) -> anyhow::Result<OperationsControlClient<AuthedChannel>> {
+        Ok(OperationsControlClient::with_interceptor(
             connect(&self.control, "--control").await?,
+            BearerToken(self.token.clone()),
         ))
     }
 
@@ -224,6 +260,13 @@ pub async fn run(args: OperationsArgs) -> anyhow::Result<()> {
         call_timeout: args.timeout,
         format: args.output,
         registry: load_registry(&args.descriptor_sets)?,
+        token: match &args.token {
+            Some(token) => Some(
+                MetadataValue::try_from(format!("Bearer {}", token.trim()))
+                    .map_err(|_| anyhow!("--token is not a valid header value"))?,
+            ),
+            None => None,
+        },
     };
     let result = match args.verb {
         Verb::Get { name } => super::public::get(&session, name).await,
@@ -264,6 +307,7 @@ mod tests {
             Command::Serve(_) => panic!("parsed as serve"),
             Command::Openapi(_) => panic!("parsed as openapi"),
             Command::Migrate(_) => panic!("parsed as migrate"),
+            Command::Token(_) => panic!("parsed as token"),
         }
     }
 

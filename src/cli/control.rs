@@ -265,6 +265,7 @@ mod tests {
             Command::Serve(_) => panic!("parsed as serve"),
             Command::Openapi(_) => panic!("parsed as openapi"),
             Command::Migrate(_) => panic!("parsed as migrate"),
+            Command::Token(_) => panic!("parsed as token"),
         }
     }
 

@@ -3,8 +3,10 @@ use std::sync::Arc;
 use futures::StreamExt;
 use tonic::{Request, Response, Status};
 
-use super::convert::{any_to_payload, operation_to_pb, optional_duration, status_from_pb};
+use super::auth::caller_of;
+use super::convert::{any_to_payload, operation_to_pb, status_from_pb, wire_duration};
 use super::status::error_status;
+use crate::auth::Caller;
 use crate::domain::Outcome;
 use crate::pb::control as ctl;
 use crate::pb::longrunning as lro;
@@ -14,6 +16,8 @@ use crate::service::{Core, CreateRequest, ServiceError};
 pub struct ControlGrpc {
     core: Core,
     domain: Arc<str>,
+    /// As in `OperationsGrpc`: who a request without a `Caller` acts as.
+    default_caller: Option<Caller>,
 }
 
 impl ControlGrpc {
@@ -21,11 +25,23 @@ impl ControlGrpc {
         Self {
             core,
             domain: Arc::from(domain),
+            default_caller: None,
         }
+    }
+
+    #[must_use]
+    pub fn with_default_caller(mut self, caller: Caller) -> Self {
+        self.default_caller = Some(caller);
+        self
     }
 
     fn fail(&self, err: &ServiceError) -> Status {
         error_status(err, &self.domain)
+    }
+
+    fn caller<T>(&self, request: &Request<T>) -> Result<Caller, Status> {
+        caller_of(request.extensions(), self.default_caller.as_ref())
+            .map_err(|e| self.fail(&ServiceError::Auth(e)))
     }
 }
 
@@ -38,18 +54,20 @@ impl ctl::operations_control_server::OperationsControl for ControlGrpc {
         &self,
         request: Request<ctl::CreateOperationRequest>,
     ) -> Result<Response<lro::Operation>, Status> {
+        let caller = self.caller(&request)?;
         let request = request.into_inner();
-        let cancel_grace = optional_duration("cancel_grace", request.cancel_grace.as_ref())
-            .map_err(|e| self.fail(&e))?;
         let op = self
             .core
-            .create_operation(CreateRequest {
-                parent: request.parent,
-                operation_id: request.operation_id,
-                metadata: request.metadata.map(any_to_payload),
-                request_id: request.request_id,
-                cancel_grace,
-            })
+            .create_operation(
+                &caller,
+                CreateRequest {
+                    parent: request.parent,
+                    operation_id: request.operation_id,
+                    metadata: request.metadata.map(any_to_payload),
+                    request_id: request.request_id,
+                    cancel_grace: request.cancel_grace.as_ref().map(wire_duration),
+                },
+            )
             .await
             .map_err(|e| self.fail(&e))?;
         Ok(Response::new(operation_to_pb(&op)))
@@ -59,10 +77,11 @@ impl ctl::operations_control_server::OperationsControl for ControlGrpc {
         &self,
         request: Request<ctl::UpdateOperationRequest>,
     ) -> Result<Response<lro::Operation>, Status> {
+        let caller = self.caller(&request)?;
         let request = request.into_inner();
         let op = self
             .core
-            .update_operation(&request.name, request.metadata.map(any_to_payload))
+            .update_operation(&caller, &request.name, request.metadata.map(any_to_payload))
             .await
             .map_err(|e| self.fail(&e))?;
         Ok(Response::new(operation_to_pb(&op)))
@@ -72,6 +91,7 @@ impl ctl::operations_control_server::OperationsControl for ControlGrpc {
         &self,
         request: Request<ctl::CompleteOperationRequest>,
     ) -> Result<Response<lro::Operation>, Status> {
+        let caller = self.caller(&request)?;
         let request = request.into_inner();
         let outcome = request.result.map(|result| match result {
             ctl::complete_operation_request::Result::Response(any) => {
@@ -83,7 +103,7 @@ impl ctl::operations_control_server::OperationsControl for ControlGrpc {
         });
         let op = self
             .core
-            .complete_operation(&request.name, outcome)
+            .complete_operation(&caller, &request.name, outcome)
             .await
             .map_err(|e| self.fail(&e))?;
         Ok(Response::new(operation_to_pb(&op)))
@@ -95,9 +115,10 @@ impl ctl::operations_control_server::OperationsControl for ControlGrpc {
         &self,
         request: Request<ctl::WatchOperationRequest>,
     ) -> Result<Response<Self::WatchOperationStream>, Status> {
+        let caller = self.caller(&request)?;
         let events = self
             .core
-            .watch_operation(&request.get_ref().name)
+            .watch_operation(&caller, &request.get_ref().name)
             .await
             .map_err(|e| self.fail(&e))?;
         let domain = Arc::clone(&self.domain);

@@ -1,10 +1,8 @@
 //! pb <-> domain conversion. Wire types are always written with their path.
 
-use std::time::Duration;
-
-use crate::domain::{ErrorStatus, Operation, Outcome, Payload, duration_from_parts};
+use crate::domain::{ErrorStatus, Operation, Outcome, Payload};
 use crate::pb;
-use crate::service::ServiceError;
+use crate::service::WireDuration;
 
 pub fn operation_to_pb(op: &Operation) -> pb::longrunning::Operation {
     pb::longrunning::Operation {
@@ -52,23 +50,20 @@ pub fn status_from_pb(status: pb::rpc::Status) -> ErrorStatus {
     }
 }
 
-/// An optional `google.protobuf.Duration` request field; negative or
-/// malformed values are INVALID_ARGUMENT naming the field.
-pub fn optional_duration(
-    field: &'static str,
-    duration: Option<&prost_types::Duration>,
-) -> Result<Option<Duration>, ServiceError> {
-    duration
-        .map(|d| duration_from_parts(d.seconds, d.nanos))
-        .transpose()
-        .map_err(|source| ServiceError::InvalidDuration { field, source })
+/// A `google.protobuf.Duration` as it arrived; the use case validates it
+/// after the permission check.
+pub fn wire_duration(duration: &prost_types::Duration) -> WireDuration {
+    WireDuration {
+        seconds: duration.seconds,
+        nanos: duration.nanos,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::{NewOperation, OperationName};
-    use std::time::SystemTime;
+    use std::time::{Duration, SystemTime};
 
     #[test]
     fn done_operation_converts_with_exactly_one_result() {

@@ -3,9 +3,11 @@ use std::time::Duration;
 
 use tonic::{Request, Response, Status};
 
-use super::convert::{operation_to_pb, optional_duration};
+use super::auth::caller_of;
+use super::convert::{operation_to_pb, wire_duration};
 use super::edge::RequestDeadline;
 use super::status::error_status;
+use crate::auth::Caller;
 use crate::pb::longrunning as lro;
 use crate::service::{Core, ListRequest, ServiceError};
 
@@ -18,6 +20,9 @@ const WAIT_DEADLINE_MARGIN: Duration = Duration::from_millis(100);
 pub struct OperationsGrpc {
     core: Core,
     domain: Arc<str>,
+    /// Who a request without a `Caller` (no auth layer in front) acts as;
+    /// `None` refuses such requests.
+    default_caller: Option<Caller>,
 }
 
 impl OperationsGrpc {
@@ -25,11 +30,25 @@ impl OperationsGrpc {
         Self {
             core,
             domain: Arc::from(domain),
+            default_caller: None,
         }
+    }
+
+    /// Requests that arrive without a `Caller` act as `caller` (embedders
+    /// that authenticate in their own stack, or not at all).
+    #[must_use]
+    pub fn with_default_caller(mut self, caller: Caller) -> Self {
+        self.default_caller = Some(caller);
+        self
     }
 
     fn fail(&self, err: &ServiceError) -> Status {
         error_status(err, &self.domain)
+    }
+
+    fn caller<T>(&self, request: &Request<T>) -> Result<Caller, Status> {
+        caller_of(request.extensions(), self.default_caller.as_ref())
+            .map_err(|e| self.fail(&ServiceError::Auth(e)))
     }
 }
 
@@ -39,16 +58,20 @@ impl lro::operations_server::Operations for OperationsGrpc {
         &self,
         request: Request<lro::ListOperationsRequest>,
     ) -> Result<Response<lro::ListOperationsResponse>, Status> {
+        let caller = self.caller(&request)?;
         let request = request.into_inner();
         let page = self
             .core
-            .list_operations(&ListRequest {
-                name: request.name,
-                filter: request.filter,
-                page_size: request.page_size,
-                page_token: request.page_token,
-                return_partial_success: request.return_partial_success,
-            })
+            .list_operations(
+                &caller,
+                &ListRequest {
+                    name: request.name,
+                    filter: request.filter,
+                    page_size: request.page_size,
+                    page_token: request.page_token,
+                    return_partial_success: request.return_partial_success,
+                },
+            )
             .await
             .map_err(|e| self.fail(&e))?;
         Ok(Response::new(lro::ListOperationsResponse {
@@ -62,9 +85,10 @@ impl lro::operations_server::Operations for OperationsGrpc {
         &self,
         request: Request<lro::GetOperationRequest>,
     ) -> Result<Response<lro::Operation>, Status> {
+        let caller = self.caller(&request)?;
         let op = self
             .core
-            .get_operation(&request.get_ref().name)
+            .get_operation(&caller, &request.get_ref().name)
             .await
             .map_err(|e| self.fail(&e))?;
         Ok(Response::new(operation_to_pb(&op)))
@@ -74,8 +98,9 @@ impl lro::operations_server::Operations for OperationsGrpc {
         &self,
         request: Request<lro::DeleteOperationRequest>,
     ) -> Result<Response<()>, Status> {
+        let caller = self.caller(&request)?;
         self.core
-            .delete_operation(&request.get_ref().name)
+            .delete_operation(&caller, &request.get_ref().name)
             .await
             .map_err(|e| self.fail(&e))?;
         Ok(Response::new(()))
@@ -85,8 +110,9 @@ impl lro::operations_server::Operations for OperationsGrpc {
         &self,
         request: Request<lro::CancelOperationRequest>,
     ) -> Result<Response<()>, Status> {
+        let caller = self.caller(&request)?;
         self.core
-            .cancel_operation(&request.get_ref().name)
+            .cancel_operation(&caller, &request.get_ref().name)
             .await
             .map_err(|e| self.fail(&e))?;
         Ok(Response::new(()))
@@ -100,12 +126,12 @@ impl lro::operations_server::Operations for OperationsGrpc {
             let left = d.0.saturating_duration_since(tokio::time::Instant::now());
             d.0 - (left / 10).min(WAIT_DEADLINE_MARGIN)
         });
+        let caller = self.caller(&request)?;
         let request = request.into_inner();
-        let timeout =
-            optional_duration("timeout", request.timeout.as_ref()).map_err(|e| self.fail(&e))?;
+        let timeout = request.timeout.as_ref().map(wire_duration);
         let op = self
             .core
-            .wait_operation(&request.name, timeout, deadline)
+            .wait_operation(&caller, &request.name, timeout, deadline)
             .await
             .map_err(|e| self.fail(&e))?;
         Ok(Response::new(operation_to_pb(&op)))

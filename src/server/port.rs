@@ -1,6 +1,6 @@
 //! The service stack of one listening port: CORS (when configured), then the
 //! dispatch between gRPC/gRPC-Web and REST, both ending in the same tonic
-//! routes behind the same edge layer.
+//! routes behind the same edge and authentication layers.
 
 use std::time::Duration;
 
@@ -11,6 +11,7 @@ use tower::ServiceBuilder;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use super::dispatch::Dispatch;
+use crate::grpc::auth::AuthLayer;
 use crate::grpc::edge::GrpcEdgeLayer;
 use crate::transcode::gateway::{GatewayConfig, RestGateway};
 
@@ -18,6 +19,7 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub fn port_service(
     routes: Routes,
     edge: GrpcEdgeLayer,
+    auth: AuthLayer,
     gateway: GatewayConfig,
     cors_origins: &[String],
 ) -> impl tower::Service<
@@ -28,7 +30,13 @@ pub fn port_service(
 > + Clone
 + Send
 + 'static {
-    let grpc = ServiceBuilder::new().layer(edge).service(routes);
+    // Authentication sits behind the edge (so refusals get request ids and
+    // deadlines) and in front of the routes, on the one path that gRPC,
+    // gRPC-Web and REST share.
+    let grpc = ServiceBuilder::new()
+        .layer(edge)
+        .layer(auth)
+        .service(routes);
     let dispatch = Dispatch::new(
         grpc.clone(),
         ServiceBuilder::new()

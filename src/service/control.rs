@@ -3,16 +3,15 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures::Stream;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
+use super::access::{WireDuration, duration_field};
 use super::{Change, Core, ServiceError};
-use crate::domain::{
-    NewOperation, Operation, OperationId, OperationName, Outcome, ParentName, Payload, RequestId,
-};
+use crate::auth::{Caller, Permission};
+use crate::domain::{NewOperation, Operation, OperationId, Outcome, Payload, RequestId};
 use crate::store::{Inserted, same_request};
 
 #[derive(Clone, Debug, Default)]
@@ -21,9 +20,8 @@ pub struct CreateRequest {
     pub operation_id: String,
     pub metadata: Option<Payload>,
     pub request_id: String,
-    /// `None`: the server default. Negative values are refused by the caller's
-    /// conversion (`domain::duration_from_parts`).
-    pub cancel_grace: Option<Duration>,
+    /// `None`: the server default. Negative values are INVALID_ARGUMENT.
+    pub cancel_grace: Option<WireDuration>,
 }
 
 /// One state of a watched operation.
@@ -41,9 +39,11 @@ const WATCH_BUFFER: usize = 8;
 impl Core {
     pub async fn create_operation(
         &self,
+        caller: &Caller,
         request: CreateRequest,
     ) -> Result<Operation, ServiceError> {
-        let parent = ParentName::parse(&request.parent)?;
+        let parent = self.authorized_parent(caller, Permission::Create, &request.parent)?;
+        let cancel_grace = duration_field("cancel_grace", request.cancel_grace)?;
         let id = if request.operation_id.is_empty() {
             OperationId::from_random(rand::random())
         } else {
@@ -60,9 +60,7 @@ impl Core {
             name: parent.operation(&id),
             metadata,
             request_id: request_id.clone(),
-            cancel_grace: request
-                .cancel_grace
-                .unwrap_or(self.inner.settings.default_cancel_grace),
+            cancel_grace: cancel_grace.unwrap_or(self.inner.settings.default_cancel_grace),
         };
         let mut op = Operation::create(new, self.now());
         self.inner.metadata.stamp(&mut op);
@@ -89,10 +87,11 @@ impl Core {
 
     pub async fn update_operation(
         &self,
+        caller: &Caller,
         name: &str,
         metadata: Option<Payload>,
     ) -> Result<Operation, ServiceError> {
-        let name = OperationName::parse(name)?;
+        let name = self.authorized_operation(caller, Permission::Update, name)?;
         self.transition(&name, |op, now| {
             op.update_metadata(metadata.clone(), now)
                 .map(Some)
@@ -103,10 +102,11 @@ impl Core {
 
     pub async fn complete_operation(
         &self,
+        caller: &Caller,
         name: &str,
         outcome: Option<Outcome>,
     ) -> Result<Operation, ServiceError> {
-        let name = OperationName::parse(name)?;
+        let name = self.authorized_operation(caller, Permission::Complete, name)?;
         let Some(outcome) = outcome else {
             return Err(ServiceError::InvalidArgument {
                 field: "result",
@@ -132,8 +132,12 @@ impl Core {
 
     /// The current state first, then every change, ending after done. Opening
     /// a Watch marks the work as started, so later cancels wait for the worker.
-    pub async fn watch_operation(&self, name: &str) -> Result<WatchStream, ServiceError> {
-        let name = OperationName::parse(name)?;
+    pub async fn watch_operation(
+        &self,
+        caller: &Caller,
+        name: &str,
+    ) -> Result<WatchStream, ServiceError> {
+        let name = self.authorized_operation(caller, Permission::Watch, name)?;
         let permit = self.waiter_permit()?;
         let mut subscription = self.inner.notifier.subscribe(&name);
         let first = self

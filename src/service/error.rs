@@ -1,3 +1,4 @@
+use crate::auth::AuthError;
 use crate::domain::filter::FilterError;
 use crate::domain::{DurationError, ErrorKind, NameError, TransitionError};
 use crate::store::StoreError;
@@ -38,6 +39,8 @@ pub enum ServiceError {
     TooManyWaiters,
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
 }
 
 impl ServiceError {
@@ -56,6 +59,7 @@ impl ServiceError {
             ServiceError::ShuttingDown => ErrorKind::Unavailable,
             ServiceError::TooManyWaiters => ErrorKind::ResourceExhausted,
             ServiceError::Store(err) => err.kind(),
+            ServiceError::Auth(err) => err.kind(),
         }
     }
 
@@ -80,6 +84,7 @@ impl ServiceError {
             }
             ServiceError::Store(StoreError::Corrupt(_) | StoreError::Backend(_)) => "INTERNAL",
             ServiceError::Store(StoreError::Conflict(_)) => "CONCURRENT_MODIFICATION",
+            ServiceError::Auth(err) => err.reason(),
         }
     }
 
@@ -104,6 +109,7 @@ impl ServiceError {
             | ServiceError::ShuttingDown
             | ServiceError::TooManyWaiters
             | ServiceError::Store(_) => Vec::new(),
+            ServiceError::Auth(err) => err.metadata(),
         }
     }
 

@@ -1,13 +1,13 @@
 //! The public Operations methods (SPEC §1): Get, List, Cancel, Delete, Wait.
 
-use std::time::Duration;
-
 use tokio::time::Instant;
 
+use super::access::{WireDuration, duration_field, malformed};
 use super::filter_fields::OperationFields;
 use super::{Change, Core, ServiceError};
+use crate::auth::{Caller, ListScope, Permission};
 use crate::domain::filter::Filter;
-use crate::domain::{CancelDecision, LocationScope, Operation, OperationName, ParentName};
+use crate::domain::{CancelDecision, LocationScope, Operation, ParentName};
 use crate::store::{ListCursor, ListQuery};
 
 const DEFAULT_PAGE_SIZE: u32 = 50;
@@ -34,13 +34,26 @@ pub struct ListPage {
 }
 
 impl Core {
-    pub async fn get_operation(&self, name: &str) -> Result<Operation, ServiceError> {
-        let name = OperationName::parse(name)?;
+    pub async fn get_operation(
+        &self,
+        caller: &Caller,
+        name: &str,
+    ) -> Result<Operation, ServiceError> {
+        let name = self.authorized_operation(caller, Permission::Get, name)?;
         self.load(&name).await
     }
 
-    pub async fn list_operations(&self, request: &ListRequest) -> Result<ListPage, ServiceError> {
-        let parent = ParentName::parse_for_list(&request.name)?;
+    /// Lists what `caller` may list: with `-` as the location, only the
+    /// locations the policy lets them list (filtered during the scan, so
+    /// pages and tokens work as for anyone else).
+    pub async fn list_operations(
+        &self,
+        caller: &Caller,
+        request: &ListRequest,
+    ) -> Result<ListPage, ServiceError> {
+        let parent = ParentName::parse_for_list(&request.name)
+            .map_err(|err| malformed(caller, Permission::List, &request.name, err))?;
+        let visible = caller.list_scope(&parent)?;
         let page_size = match request.page_size {
             size if size < 0 => {
                 return Err(ServiceError::InvalidArgument {
@@ -67,9 +80,13 @@ impl Core {
                 .map_err(|e| ServiceError::InvalidPageToken(e.message()))?;
             Some(cursor)
         };
-        let location = match parent.scope() {
-            LocationScope::One(location) => Some(location),
-            LocationScope::All => None,
+        let location = match (parent.scope(), &visible) {
+            (LocationScope::One(location), _) => Some(location),
+            // One visible location: let the store narrow the scan.
+            (LocationScope::All, ListScope::Locations(set)) if set.len() == 1 => {
+                set.iter().next().cloned()
+            }
+            (LocationScope::All, ListScope::Locations(_) | ListScope::Everything) => None,
         };
         let batch_size = if filter.is_match_all() {
             page_size + 1
@@ -90,7 +107,8 @@ impl Core {
             let exhausted = batch.len() < batch_size as usize;
             for op in batch {
                 scanned += 1;
-                let matches = filter.matches(&OperationFields::new(&op, self.registry()));
+                let matches = visible.includes(op.name.location())
+                    && filter.matches(&OperationFields::new(&op, self.registry()));
                 if matches && operations.len() == page_size as usize {
                     // One more match exists: the page ends at the previous one.
                     let last: &Operation = operations.last().unwrap_or(&op);
@@ -118,11 +136,13 @@ impl Core {
         }
     }
 
-    pub async fn cancel_operation(&self, name: &str) -> Result<(), ServiceError> {
+    pub async fn cancel_operation(&self, caller: &Caller, name: &str) -> Result<(), ServiceError> {
+        // A property of the server, not of any resource: telling a
+        // stranger costs nothing.
         if !self.inner.settings.cancel_enabled {
             return Err(ServiceError::CancelDisabled);
         }
-        let name = OperationName::parse(name)?;
+        let name = self.authorized_operation(caller, Permission::Cancel, name)?;
         let retention = self.inner.settings.retention;
         self.transition(&name, |op, now| {
             Ok(match op.request_cancel(now, retention) {
@@ -136,8 +156,8 @@ impl Core {
         Ok(())
     }
 
-    pub async fn delete_operation(&self, name: &str) -> Result<(), ServiceError> {
-        let name = OperationName::parse(name)?;
+    pub async fn delete_operation(&self, caller: &Caller, name: &str) -> Result<(), ServiceError> {
+        let name = self.authorized_operation(caller, Permission::Delete, name)?;
         // An expired operation is already gone for callers.
         self.load(&name).await?;
         if !self.store().delete(&name).await? {
@@ -152,11 +172,13 @@ impl Core {
     /// a deadline error (SPEC §1).
     pub async fn wait_operation(
         &self,
+        caller: &Caller,
         name: &str,
-        timeout: Option<Duration>,
+        timeout: Option<WireDuration>,
         deadline: Option<Instant>,
     ) -> Result<Operation, ServiceError> {
-        let name = OperationName::parse(name)?;
+        let name = self.authorized_operation(caller, Permission::Wait, name)?;
+        let timeout = duration_field("timeout", timeout)?;
         let _permit = self.waiter_permit()?;
         let start = Instant::now();
         let mut until = start

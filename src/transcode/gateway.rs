@@ -20,7 +20,7 @@ use super::render_cache::RenderCache;
 use super::request::build_request;
 use super::response::{RenderOptions, render_response};
 use super::router::{RouteResult, Router};
-use super::status::{error_body, error_body_from_status};
+use super::status::{error_body, error_body_from_status, www_authenticate};
 use super::{Binding, TranscodeError};
 
 /// Headers of a REST request that travel on as gRPC metadata.
@@ -37,6 +37,9 @@ pub struct GatewayConfig {
     pub max_body_bytes: usize,
     /// Served at `GET /openapi.json` when set.
     pub openapi_json: Option<Bytes>,
+    /// More headers that travel on as gRPC metadata (e.g. the header a mesh
+    /// sidecar puts the verified token payload in).
+    pub forwarded_headers: Vec<http::HeaderName>,
 }
 
 /// Where the OpenAPI document of a listener's REST routes is served.
@@ -206,7 +209,12 @@ where
         );
         return refuse(&err, &config.domain);
     };
-    let call = grpc_request(path.clone(), &message, &parts.headers);
+    let call = grpc_request(
+        path.clone(),
+        &message,
+        &parts.headers,
+        &config.forwarded_headers,
+    );
     if binding.method.is_server_streaming() {
         let binding = binding.clone();
         return stream_response(grpc, call, binding, options, Arc::clone(&shared)).await;
@@ -253,6 +261,7 @@ fn grpc_request(
     path: http::Uri,
     message: &DynamicMessage,
     headers: &HeaderMap,
+    extra_headers: &[http::HeaderName],
 ) -> Request<tonic::body::Body> {
     let encoded = message.encode_to_vec();
     let mut framed = BytesMut::with_capacity(encoded.len() + 5);
@@ -272,6 +281,11 @@ fn grpc_request(
     for name in FORWARDED_HEADERS {
         for value in headers.get_all(*name) {
             grpc_headers.append(*name, value.clone());
+        }
+    }
+    for name in extra_headers {
+        for value in headers.get_all(name) {
+            grpc_headers.append(name.clone(), value.clone());
         }
     }
     if let Some(timeout) = server_timeout(headers) {
@@ -360,6 +374,11 @@ fn render(
 fn status_response(status: &tonic::Status, config: &GatewayConfig) -> RestResponse {
     let (code, body) = error_body_from_status(status, &config.pool, &config.domain);
     let mut response = json_response(code, body);
+    if let Some(challenge) = www_authenticate(status, &config.domain) {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, challenge);
+    }
     if let Some(id) = status.metadata().get("x-request-id")
         && let Ok(value) = HeaderValue::from_bytes(id.as_bytes())
     {

@@ -113,6 +113,41 @@ pub fn error_body_from_status(
     (http, envelope(http, code, status.message(), details))
 }
 
+/// The RFC 6750 challenge for an authentication or scope refusal, read
+/// from the status's code and ErrorInfo: no error code when credentials
+/// were missing, `invalid_token` for a bad one, `insufficient_scope` with
+/// the needed scopes on a 403. `None` for every other status.
+pub fn www_authenticate(status: &tonic::Status, realm: &str) -> Option<http::HeaderValue> {
+    let unauthenticated = status.code() == Code::Unauthenticated;
+    if !unauthenticated && status.code() != Code::PermissionDenied {
+        return None;
+    }
+    let info = pb::rpc::Status::decode(status.details())
+        .ok()?
+        .details
+        .iter()
+        .find(|any| type_name(&any.type_url) == ERROR_INFO)
+        .and_then(|any| pb::rpc::ErrorInfo::decode(any.value.as_slice()).ok());
+    let reason = info.as_ref().map_or("", |i| i.reason.as_str());
+    // Quoted-string values: drop what would end the quotes early.
+    let quoted = |text: &str| text.replace(['"', '\\'], "");
+    let realm = quoted(realm);
+    let challenge = if unauthenticated && reason == "CREDENTIALS_MISSING" {
+        format!("Bearer realm=\"{realm}\"")
+    } else if unauthenticated {
+        format!("Bearer realm=\"{realm}\", error=\"invalid_token\"")
+    } else if reason == "ACCESS_TOKEN_SCOPE_INSUFFICIENT" {
+        let scope = info
+            .as_ref()
+            .and_then(|i| i.metadata.get("scope"))
+            .map_or_else(String::new, |s| quoted(s));
+        format!("Bearer realm=\"{realm}\", error=\"insufficient_scope\", scope=\"{scope}\"")
+    } else {
+        return None;
+    };
+    http::HeaderValue::from_str(&challenge).ok()
+}
+
 /// The HTTP status and JSON envelope for the transcoder's own refusals:
 /// an `ErrorInfo` (its reason) and, when it names fields, a `BadRequest`.
 /// An internal error is logged and answered with a fixed message.

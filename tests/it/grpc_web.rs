@@ -17,7 +17,7 @@ type WebClient = OperationsClient<
     >,
 >;
 
-fn web_client(addr: std::net::SocketAddr) -> WebClient {
+pub fn web_client(addr: std::net::SocketAddr) -> WebClient {
     let http = Client::builder(TokioExecutor::new()).build_http();
     let service = tower::ServiceBuilder::new()
         .layer(GrpcWebClientLayer::new())

@@ -275,3 +275,63 @@ fn unregistered_type_refusal_keeps_its_advice() {
     assert_eq!(http, 501);
     assert_eq!(json["error"]["message"], err.message);
 }
+
+fn status_with_reason(code: Code, reason: &str, metadata: &[(&str, &str)]) -> tonic::Status {
+    let info = pb::rpc::ErrorInfo {
+        reason: reason.into(),
+        domain: DOMAIN.into(),
+        metadata: metadata
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+    };
+    let details = pb::rpc::Status {
+        code: code as i32,
+        message: "m".into(),
+        details: vec![prost_types::Any {
+            type_url: "type.googleapis.com/google.rpc.ErrorInfo".into(),
+            value: info.encode_to_vec(),
+        }],
+    };
+    tonic::Status::with_details(code, "m", details.encode_to_vec().into())
+}
+
+#[test]
+fn www_authenticate_follows_rfc_6750_error_codes() {
+    let challenge = |status: &tonic::Status| {
+        www_authenticate(status, "api.example.com").map(|v| v.to_str().expect("ascii").to_owned())
+    };
+    assert_eq!(
+        challenge(&status_with_reason(
+            Code::Unauthenticated,
+            "CREDENTIALS_MISSING",
+            &[]
+        )),
+        Some(r#"Bearer realm="api.example.com""#.into())
+    );
+    assert_eq!(
+        challenge(&status_with_reason(
+            Code::Unauthenticated,
+            "ACCESS_TOKEN_EXPIRED",
+            &[]
+        )),
+        Some(r#"Bearer realm="api.example.com", error="invalid_token""#.into())
+    );
+    assert_eq!(
+        challenge(&status_with_reason(
+            Code::PermissionDenied,
+            "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
+            &[("scope", "s1 s2")]
+        )),
+        Some(r#"Bearer realm="api.example.com", error="insufficient_scope", scope="s1 s2""#.into())
+    );
+    assert_eq!(
+        challenge(&status_with_reason(
+            Code::PermissionDenied,
+            "IAM_PERMISSION_DENIED",
+            &[]
+        )),
+        None
+    );
+    assert_eq!(challenge(&tonic::Status::not_found("x")), None);
+}

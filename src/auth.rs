@@ -1,0 +1,36 @@
+//! Who is calling and what they may do: bearer-token verification (JWT with
+//! keys from a JWKS file, a PEM file or a JWKS URL), the sidecar mode that
+//! reads an already-verified payload from a header, OAuth scopes, and the
+//! IAM-style policy that binds members to roles on projects and locations.
+//!
+//! Owns: `Authenticator` (headers -> `Principal`), `Policy` and its reload
+//! handle, `Caller` (a principal and the policy of the plane it came in on)
+//! and `authorize() -> Grant`. The service layer makes the authorization
+//! calls; the gRPC layer only authenticates and checks scopes.
+//! Must not import tonic, sqlx, store or service: it sees `http::HeaderMap`,
+//! domain names and plain values.
+
+mod authenticator;
+mod caller;
+mod error;
+mod forwarded;
+mod jwks;
+mod keys;
+pub mod mint;
+mod permission;
+mod policy;
+mod principal;
+mod settings;
+mod verify;
+
+pub use authenticator::Authenticator;
+pub use caller::{Caller, Grant, ListScope, Resource, authorize};
+pub use error::AuthError;
+pub use keys::{KeyError, KeySet};
+pub use permission::{Permission, PermissionSet};
+pub use policy::{Policy, PolicyError, PolicyHandle};
+pub use principal::Principal;
+pub use settings::{AuthSettings, JwtSettings, KeySource, TokenSource};
+
+/// The scope Google's Cloud APIs ask for, and the default this server needs.
+pub const CLOUD_PLATFORM_SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";

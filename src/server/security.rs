@@ -1,0 +1,152 @@
+//! Who may call each plane, decided once at start (README "Security"):
+//! - with a token source (`--jwks-*`, `--jwt-pem-file` or
+//!   `--forward-payload-header`) the public plane needs `--policy`, and the
+//!   control plane uses `--control-policy` when given;
+//! - a plane without authentication is open, which is allowed on a
+//!   loopback address (with a warning) and refused anywhere else unless
+//!   the operator says `--allow-unauthenticated[-control]`.
+//!
+//! Also keeps the policies' reload handles for SIGHUP.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use super::{ServerConfig, ServerError};
+use crate::auth::{AuthSettings, Authenticator, PolicyHandle, TokenSource};
+use crate::grpc::auth::{AuthLayer, PlaneAuth};
+
+pub struct Security {
+    pub public: AuthLayer,
+    pub control: AuthLayer,
+    pub reloader: PolicyReloader,
+}
+
+/// Reloads every policy file the server uses; a bad file keeps the old
+/// policy in force (and is logged).
+#[derive(Clone, Default)]
+pub struct PolicyReloader {
+    handles: Vec<Arc<PolicyHandle>>,
+}
+
+impl PolicyReloader {
+    /// Returns how many policies failed to reload.
+    pub fn reload(&self) -> usize {
+        let mut failed = 0;
+        for handle in &self.handles {
+            if let Err(err) = handle.reload() {
+                tracing::error!(error = %err, "policy not reloaded; the previous one stays in force");
+                failed += 1;
+            }
+        }
+        failed
+    }
+}
+
+pub async fn configure(config: &ServerConfig) -> Result<Security, ServerError> {
+    let auth = &config.auth;
+    let authenticator = match &auth.tokens {
+        Some(source) => Some(Arc::new(
+            Authenticator::new(source, &auth.group_claim, auth.required_scopes.clone())
+                .await
+                .map_err(ServerError::Auth)?,
+        )),
+        None => None,
+    };
+    let mut reloader = PolicyReloader::default();
+    let public = plane(
+        authenticator.as_ref(),
+        auth,
+        auth.policy.as_ref(),
+        Open {
+            plane: "public",
+            addr: config.listen,
+            allowed: auth.allow_unauthenticated,
+            flag: "--allow-unauthenticated",
+        },
+        &mut reloader,
+    )?;
+    let control = plane(
+        authenticator.as_ref(),
+        auth,
+        auth.control_policy.as_ref(),
+        Open {
+            plane: "control",
+            addr: config.control_listen,
+            allowed: auth.allow_unauthenticated_control,
+            flag: "--allow-unauthenticated-control",
+        },
+        &mut reloader,
+    )?;
+    if authenticator.is_some() && matches!(public, PlaneAuth::Open) {
+        return Err(ServerError::Auth(
+            "token authentication needs --policy: who may do what on the public API".into(),
+        ));
+    }
+    Ok(Security {
+        public: AuthLayer::new(public, &config.service_name),
+        control: AuthLayer::new(control, &config.service_name),
+        reloader,
+    })
+}
+
+/// Headers the REST gateway must pass on for authentication to see them:
+/// the sidecar's payload header (`authorization` always travels).
+pub fn forwarded_headers(auth: &AuthSettings) -> Vec<http::HeaderName> {
+    match &auth.tokens {
+        Some(TokenSource::ForwardedPayload { header }) => {
+            http::HeaderName::try_from(header.as_str())
+                .into_iter()
+                .collect()
+        }
+        Some(TokenSource::Jwt(_)) | None => Vec::new(),
+    }
+}
+
+/// What an open plane needs to be allowed.
+struct Open {
+    plane: &'static str,
+    addr: SocketAddr,
+    allowed: bool,
+    flag: &'static str,
+}
+
+fn plane(
+    authenticator: Option<&Arc<Authenticator>>,
+    auth: &AuthSettings,
+    policy: Option<&std::path::PathBuf>,
+    open: Open,
+    reloader: &mut PolicyReloader,
+) -> Result<PlaneAuth, ServerError> {
+    match (authenticator, policy) {
+        (Some(authenticator), Some(path)) => {
+            let handle = Arc::new(PolicyHandle::from_file(
+                path.clone(),
+                &auth.permission_prefix,
+            )?);
+            reloader.handles.push(Arc::clone(&handle));
+            Ok(PlaneAuth::Tokens {
+                authenticator: Arc::clone(authenticator),
+                policy: handle,
+            })
+        }
+        (None, Some(path)) => Err(ServerError::Auth(format!(
+            "policy {} needs a token source: --jwks-file, --jwks-url, --jwt-pem-file or --forward-payload-header",
+            path.display()
+        ))),
+        (_, None) => {
+            if open.addr.ip().is_loopback() {
+                tracing::warn!(plane = open.plane, addr = %open.addr,
+                    "no authentication: anyone who can connect to this loopback address may call everything");
+            } else if open.allowed {
+                tracing::warn!(plane = open.plane, addr = %open.addr,
+                    "no authentication on a non-loopback address ({} given): anyone who can reach it may call everything", open.flag);
+            } else {
+                return Err(ServerError::Auth(format!(
+                    "refusing to serve the {} API on {} without authentication: configure tokens and a policy, listen on a loopback address, or pass {}",
+                    open.plane, open.addr, open.flag
+                )));
+            }
+            Ok(PlaneAuth::Open)
+        }
+    }
+}

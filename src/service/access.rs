@@ -1,0 +1,85 @@
+//! The first two steps of every use case, in the order HARDENING.md sets:
+//! parse the name, then check the permission on the parsed value, before
+//! any other validation and before the store is touched. The value that
+//! was authorized is the value the store sees.
+
+use std::time::Duration;
+
+use super::{Core, ServiceError};
+use crate::auth::{Caller, Permission, Resource, authorize};
+use crate::domain::{NameError, OperationName, ParentName, duration_from_parts};
+
+/// A `google.protobuf.Duration` as it arrived, validated only after the
+/// permission check.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WireDuration {
+    pub seconds: i64,
+    pub nanos: i32,
+}
+
+impl From<Duration> for WireDuration {
+    fn from(duration: Duration) -> Self {
+        Self {
+            seconds: i64::try_from(duration.as_secs()).unwrap_or(i64::MAX),
+            nanos: i32::try_from(duration.subsec_nanos()).unwrap_or(0),
+        }
+    }
+}
+
+/// An optional duration field; negative or malformed is INVALID_ARGUMENT
+/// naming the field.
+pub(crate) fn duration_field(
+    field: &'static str,
+    duration: Option<WireDuration>,
+) -> Result<Option<Duration>, ServiceError> {
+    duration
+        .map(|d| duration_from_parts(d.seconds, d.nanos))
+        .transpose()
+        .map_err(|source| ServiceError::InvalidDuration { field, source })
+}
+
+impl Core {
+    /// The operation named by `text`, if `caller` may do `permission` on it.
+    pub(crate) fn authorized_operation(
+        &self,
+        caller: &Caller,
+        permission: Permission,
+        text: &str,
+    ) -> Result<OperationName, ServiceError> {
+        let name =
+            OperationName::parse(text).map_err(|err| malformed(caller, permission, text, err))?;
+        let _grant = authorize(caller, permission, Resource::Operation(&name))?;
+        Ok(name)
+    }
+
+    /// The parent named by `text` (a concrete location), if `caller` may do
+    /// `permission` under it.
+    pub(crate) fn authorized_parent(
+        &self,
+        caller: &Caller,
+        permission: Permission,
+        text: &str,
+    ) -> Result<ParentName, ServiceError> {
+        let parent =
+            ParentName::parse(text).map_err(|err| malformed(caller, permission, text, err))?;
+        let _grant = authorize(caller, permission, Resource::Parent(&parent))?;
+        Ok(parent)
+    }
+}
+
+/// A name that does not parse cannot be checked against the policy. A
+/// caller who holds the permission somewhere learns what is wrong with it;
+/// anyone else gets the same PERMISSION_DENIED as for a name they may not
+/// touch, so the API's shape is no oracle for strangers (AIP-211).
+pub(crate) fn malformed(
+    caller: &Caller,
+    permission: Permission,
+    text: &str,
+    err: NameError,
+) -> ServiceError {
+    if caller.allowed_anywhere(permission) {
+        ServiceError::InvalidName(err)
+    } else {
+        ServiceError::Auth(caller.denied_on_text(permission, text))
+    }
+}

@@ -1,0 +1,99 @@
+//! AIP-211: without the permission, an operation that exists and one that
+//! does not get the same PERMISSION_DENIED, byte for byte apart from the
+//! name; and neither call touches the store. gRPC-Web meets the same checks.
+
+use http::Method;
+use longrun::pb::longrunning::{self as lro, operations_client::OperationsClient};
+use tonic::Code;
+
+use super::support::*;
+
+#[tokio::test]
+async fn denied_caller_cannot_tell_existing_from_missing_operations() {
+    let server = SecureServer::start().await;
+    let existing = server.create(OTHER, "secret").await;
+    let missing = format!("{OTHER}/operations/never-made");
+    let auth = bearer(&token(EDITOR));
+    let before = server.store_calls();
+    let mut answers = Vec::new();
+    for name in [&existing, &missing] {
+        let status = OperationsClient::new(server.public.clone())
+            .cancel_operation(with_auth(
+                lro::CancelOperationRequest { name: name.clone() },
+                &[&auth],
+            ))
+            .await
+            .expect_err("denied");
+        assert_eq!(status.code(), Code::PermissionDenied);
+        let rest_answer = rest(
+            server.server.public_addr,
+            Method::POST,
+            &format!("/v1/{name}:cancel"),
+            &[&auth],
+            Some("{}"),
+            false,
+        )
+        .await;
+        assert_eq!(rest_answer.status.as_u16(), 403);
+        answers.push((
+            status.message().replace(name.as_str(), "NAME"),
+            error_info(&status).reason,
+            rest_answer.json.to_string().replace(name.as_str(), "NAME"),
+        ));
+    }
+    assert_eq!(answers[0], answers[1], "existing and missing look the same");
+    assert_eq!(
+        server.store_calls(),
+        before,
+        "denied calls never reach the store"
+    );
+    server.server.shutdown().await;
+}
+
+#[tokio::test]
+async fn malformed_name_is_invalid_for_a_member_and_denied_for_a_stranger() {
+    let server = SecureServer::start().await;
+    let before = server.store_calls();
+    let get = |email: &'static str| {
+        let channel = server.public.clone();
+        async move {
+            OperationsClient::new(channel)
+                .get_operation(with_auth(
+                    lro::GetOperationRequest {
+                        name: "projects/x".into(),
+                    },
+                    &[&bearer(&token(email))],
+                ))
+                .await
+                .expect_err("refused")
+        }
+    };
+    assert_eq!(get(VIEWER).await.code(), Code::InvalidArgument);
+    let stranger = get(STRANGER).await;
+    assert_eq!(stranger.code(), Code::PermissionDenied);
+    assert_eq!(error_info(&stranger).reason, "IAM_PERMISSION_DENIED");
+    assert_eq!(server.store_calls(), before);
+    server.server.shutdown().await;
+}
+
+#[tokio::test]
+async fn grpc_web_passes_the_same_checks() {
+    let server = SecureServer::start().await;
+    let name = server.create(OWN, "x").await;
+    let mut web = crate::grpc_web::web_client(server.server.public_addr);
+    let get = |auth: &[&str]| with_auth(lro::GetOperationRequest { name: name.clone() }, auth);
+    let missing = web.get_operation(get(&[])).await.expect_err("no token");
+    assert_eq!(missing.code(), Code::Unauthenticated);
+    assert_eq!(error_info(&missing).reason, "CREDENTIALS_MISSING");
+    let stranger = bearer(&token(STRANGER));
+    let denied = web
+        .get_operation(get(&[&stranger]))
+        .await
+        .expect_err("no binding");
+    assert_eq!(error_info(&denied).reason, "IAM_PERMISSION_DENIED");
+    let viewer = bearer(&token(VIEWER));
+    web.get_operation(get(&[&viewer]))
+        .await
+        .expect("the viewer may get");
+    server.server.shutdown().await;
+}
