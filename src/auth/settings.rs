@@ -62,7 +62,8 @@ pub struct JwtSettings {
     pub algorithms: Vec<String>,
     /// Clock skew allowed on `exp` and `nbf`.
     pub leeway: Duration,
-    /// Refuse tokens without `nbf` (many issuers leave it out).
+    /// Refuse tokens without `nbf`. On by default, as the origin API's
+    /// tokens carry it; some issuers (Google ID tokens) leave it out.
     pub require_nbf: bool,
     /// Verified tokens remembered until they expire.
     pub cache_entries: usize,
@@ -76,7 +77,7 @@ impl JwtSettings {
             audiences,
             algorithms: vec!["RS256".into(), "ES256".into(), "EdDSA".into()],
             leeway: Duration::from_secs(30),
-            require_nbf: false,
+            require_nbf: true,
             cache_entries: 10_000,
         }
     }

@@ -53,8 +53,15 @@ pub struct AuthArgs {
     #[arg(long, env = "LONGRUN_JWT_LEEWAY", default_value = "30s", value_parser = duration)]
     pub jwt_leeway: Duration,
 
-    /// Refuse tokens without an nbf claim.
-    #[arg(long, env = "LONGRUN_JWT_REQUIRE_NBF")]
+    /// Refuse tokens without an nbf claim; `--jwt-require-nbf=false` for
+    /// issuers that leave it out.
+    #[arg(
+        long,
+        env = "LONGRUN_JWT_REQUIRE_NBF",
+        default_value_t = true,
+        action = clap::ArgAction::Set,
+        value_name = "BOOL"
+    )]
     pub jwt_require_nbf: bool,
 
     /// Least time between two JWKS fetches caused by unknown kids.

@@ -128,6 +128,16 @@ fn cases() -> Vec<(&'static str, Vec<String>, Expect)> {
             Expect::Invalid,
         ),
         (
+            "no nbf",
+            bearer(&sign(
+                &with(&|c| {
+                    c.remove("nbf");
+                }),
+                Algorithm::ES256,
+            )),
+            Expect::Invalid,
+        ),
+        (
             "wrong issuer",
             bearer(&sign(
                 &with(&|c| {
