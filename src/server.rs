@@ -25,6 +25,7 @@ mod security;
 pub use security::PolicyReloader;
 
 use crate::auth::{AuthSettings, PolicyError};
+use crate::grpc::auth::AuthLayer;
 use crate::grpc::edge::GrpcEdgeLayer;
 use crate::transcode::gateway::GatewayConfig;
 use crate::transcode::openapi::openapi_document;
@@ -273,7 +274,7 @@ async fn run(
         })?,
         None => DEFAULT_RULES.to_owned(),
     };
-    let gateway = |services: &[&str]| -> Result<GatewayConfig, ServerError> {
+    let gateway = |services: &[&str], auth: &AuthLayer| -> Result<GatewayConfig, ServerError> {
         let pool = core.registry().pool().clone();
         let bindings = rules::load(&pool, Some(&rules_text), services)?;
         let document = openapi_document(&pool, &bindings, "longrun", env!("CARGO_PKG_VERSION"));
@@ -284,20 +285,21 @@ async fn run(
             max_body_bytes: config.limits.max_message_bytes,
             openapi_json: Some(bytes::Bytes::from(document.to_string())),
             forwarded_headers: security::forwarded_headers(&config.auth),
+            admission: security::admission(auth),
         })
     };
     let public_service = port_service(
         public_routes,
         edge.clone(),
-        security.public,
-        gateway(&[PUBLIC_SERVICE])?,
+        security.public.clone(),
+        gateway(&[PUBLIC_SERVICE], &security.public)?,
         &config.cors_origins,
     );
     let control_service = port_service(
         control_routes,
         edge,
-        security.control,
-        gateway(&[CONTROL_SERVICE, PUBLIC_SERVICE])?,
+        security.control.clone(),
+        gateway(&[CONTROL_SERVICE, PUBLIC_SERVICE], &security.control)?,
         &config.cors_origins,
     );
 

@@ -119,6 +119,10 @@ where
 }
 
 fn refusal(err: &AuthError, domain: &str) -> Response<tonic::body::Body> {
+    refusal_status(err, domain).into_http()
+}
+
+fn refusal_status(err: &AuthError, domain: &str) -> tonic::Status {
     // The detail of a bad token goes to the log, never to the caller.
     tracing::debug!(error = ?err, request_id = super::edge::current_request_id().as_deref().unwrap_or("-"), "call refused");
     status_with_info(
@@ -128,7 +132,29 @@ fn refusal(err: &AuthError, domain: &str) -> Response<tonic::body::Body> {
         domain,
         err.metadata().into_iter().map(|(k, v)| (k.to_owned(), v)),
     )
-    .into_http()
+}
+
+impl AuthLayer {
+    /// True when every caller is let in unchecked.
+    pub fn is_open(&self) -> bool {
+        matches!(&*self.plane, PlaneAuth::Open)
+    }
+
+    /// The layer's check (authenticate, then scopes) on headers alone, with
+    /// the refusal it would answer, for callers that must know before
+    /// they go further (the REST gateway, before it parses a request).
+    pub async fn admit(&self, headers: &http::HeaderMap) -> Result<(), tonic::Status> {
+        let PlaneAuth::Tokens { authenticator, .. } = &*self.plane else {
+            return Ok(());
+        };
+        let principal = authenticator
+            .authenticate(headers)
+            .await
+            .map_err(|err| refusal_status(&err, &self.domain))?;
+        authenticator
+            .check_scopes(&principal)
+            .map_err(|err| refusal_status(&err, &self.domain))
+    }
 }
 
 /// The caller the layer put on the request. A request without one came

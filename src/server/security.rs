@@ -14,6 +14,7 @@ use std::sync::Arc;
 use super::{ServerConfig, ServerError};
 use crate::auth::{AuthSettings, Authenticator, PolicyHandle, TokenSource};
 use crate::grpc::auth::{AuthLayer, PlaneAuth};
+use crate::transcode::gateway::Admission;
 
 pub struct Security {
     pub public: AuthLayer,
@@ -148,5 +149,22 @@ fn plane(
             }
             Ok(PlaneAuth::Open)
         }
+    }
+}
+
+/// The REST gateway's admission check: the plane's own auth layer, asked
+/// before a REST request is parsed; `None` when the plane is open.
+pub fn admission(auth: &AuthLayer) -> Option<Arc<dyn Admission>> {
+    (!auth.is_open()).then(|| Arc::new(RestAdmission(auth.clone())) as Arc<dyn Admission>)
+}
+
+struct RestAdmission(AuthLayer);
+
+impl Admission for RestAdmission {
+    fn admit<'a>(
+        &'a self,
+        headers: &'a http::HeaderMap,
+    ) -> futures::future::BoxFuture<'a, Result<(), tonic::Status>> {
+        Box::pin(self.0.admit(headers))
     }
 }

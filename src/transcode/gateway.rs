@@ -40,6 +40,19 @@ pub struct GatewayConfig {
     /// More headers that travel on as gRPC metadata (e.g. the header a mesh
     /// sidecar puts the verified token payload in).
     pub forwarded_headers: Vec<http::HeaderName>,
+    /// Who may call at all, asked before the body is read (see [`Admission`]).
+    pub admission: Option<Arc<dyn Admission>>,
+}
+
+/// The gRPC stack's own admission check (who is calling, with which scopes),
+/// asked on a REST request's headers once it is routed and before its query
+/// and body are read and parsed. Without it a caller with no credentials
+/// would learn what is wrong with their request before being told to sign
+/// in, the reverse of the order gRPC callers get (authenticate, then
+/// validate). The in-process gRPC call still passes the same check; its
+/// refusal is rendered like any other status.
+pub trait Admission: Send + Sync + 'static {
+    fn admit<'a>(&'a self, headers: &'a HeaderMap) -> BoxFuture<'a, Result<(), tonic::Status>>;
 }
 
 /// Where the OpenAPI document of a listener's REST routes is served.
@@ -161,6 +174,11 @@ where
         }
         RouteResult::BadPath(err) => return refuse(&err, &config.domain),
     };
+    if let Some(admission) = &config.admission
+        && let Err(status) = admission.admit(&parts.headers).await
+    {
+        return status_response(&status, config);
+    }
     let body = match read_body(body, config.max_body_bytes).await {
         Ok(body) => body,
         Err(err) => {

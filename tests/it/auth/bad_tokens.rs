@@ -389,7 +389,9 @@ async fn token_in_query_string_is_never_used() {
         false,
     )
     .await;
-    assert_eq!(answer.status.as_u16(), 400, "{}", answer.json);
+    // The token in the URL is not looked at: the caller has no credentials.
+    assert_eq!(answer.status.as_u16(), 401, "{}", answer.json);
+    assert_eq!(answer.reason(), "CREDENTIALS_MISSING");
     // With a good header too, the unknown parameter is still refused.
     let header = bearer(&token(VIEWER));
     let answer = rest(

@@ -97,3 +97,78 @@ async fn grpc_web_passes_the_same_checks() {
         .expect("the viewer may get");
     server.server.shutdown().await;
 }
+
+/// What, authorization headers, method, path, body.
+type RestCase<'a> = (&'a str, &'a [&'a str], Method, &'a str, Option<&'a str>);
+
+/// Check order over REST as over gRPC: a caller without credentials, or
+/// with a bad token, is told so before anything about the request itself
+/// (its query, its body), and nothing reaches the store.
+#[tokio::test]
+async fn rest_caller_without_credentials_is_refused_before_the_request_is_parsed() {
+    let server = SecureServer::start().await;
+    let cancel = format!("/v1/{OWN}/operations/x:cancel");
+    let list_with_unknown_query = format!("/v1/{OWN}/operations?colour=blue");
+    let before = server.store_calls();
+    let garbage = bearer("not.a.token");
+    let cases: [RestCase<'_>; 4] = [
+        (
+            "no token, bad body",
+            &[],
+            Method::POST,
+            &cancel,
+            Some("{nope"),
+        ),
+        (
+            "no token, unknown field",
+            &[],
+            Method::POST,
+            &cancel,
+            Some(r#"{"colour": 1}"#),
+        ),
+        (
+            "no token, unknown query",
+            &[],
+            Method::GET,
+            &list_with_unknown_query,
+            None,
+        ),
+        (
+            "bad token, bad body",
+            &[&garbage],
+            Method::POST,
+            &cancel,
+            Some("{nope"),
+        ),
+    ];
+    for (what, authorization, method, path, body) in cases {
+        let answer = rest(
+            server.server.public_addr,
+            method,
+            path,
+            authorization,
+            body,
+            false,
+        )
+        .await;
+        assert_eq!(answer.status.as_u16(), 401, "{what}: {}", answer.json);
+        assert!(
+            answer.challenge().starts_with("Bearer"),
+            "{what}: {:?}",
+            answer.headers
+        );
+    }
+    // Past the check, the same request is a 400 about the request.
+    let member = bearer(&token(EDITOR));
+    let answer = rest(
+        server.server.public_addr,
+        Method::POST,
+        &cancel,
+        &[&member],
+        Some("{nope"),
+        false,
+    )
+    .await;
+    assert_eq!(answer.status.as_u16(), 400, "{}", answer.json);
+    assert_eq!(server.store_calls(), before, "no refusal touched the store");
+}
