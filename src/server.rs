@@ -24,7 +24,7 @@ mod security;
 
 pub use security::PolicyReloader;
 
-use crate::auth::{AuthSettings, PolicyError};
+use crate::auth::{AuthSettings, Caller, PolicyError};
 use crate::grpc::auth::AuthLayer;
 use crate::grpc::edge::GrpcEdgeLayer;
 use crate::transcode::gateway::GatewayConfig;
@@ -263,8 +263,18 @@ async fn run(
     health
         .set_serving::<pb::control::operations_control_server::OperationsControlServer<ControlGrpc>>()
         .await;
-    let public_routes = public_routes(&core, &config, health_service.clone())?;
-    let control_routes = control_routes(&core, &config, health_service);
+    let public_routes = public_routes(
+        &core,
+        &config,
+        health_service.clone(),
+        security.public.is_open(),
+    )?;
+    let control_routes = control_routes(
+        &core,
+        &config,
+        health_service,
+        security.control.is_open(),
+    );
 
     let edge = GrpcEdgeLayer::new(&config.service_name);
     let rules_text = match &config.http_rules {
@@ -344,17 +354,32 @@ async fn run(
     })
 }
 
+/// An adapter of a plane without authentication acts for every caller as
+/// trusted; on a plane with it, a request the auth layer did not admit has
+/// no `Caller` and is refused. Both follow from the same `open`, the one
+/// `port_service` uses to leave the layer out.
+fn trusts<A>(adapter: A, open: bool, with_default_caller: fn(A, Caller) -> A) -> A {
+    if open {
+        with_default_caller(adapter, Caller::trusted())
+    } else {
+        adapter
+    }
+}
+
 fn public_routes(
     core: &Core,
     config: &ServerConfig,
     health: tonic_health::pb::health_server::HealthServer<
         impl tonic_health::pb::health_server::Health,
     >,
+    open: bool,
 ) -> Result<Routes, ServerError> {
     let max = config.limits.max_message_bytes;
-    let operations = pb::longrunning::operations_server::OperationsServer::new(
+    let operations = pb::longrunning::operations_server::OperationsServer::new(trusts(
         OperationsGrpc::new(core.clone(), &config.service_name),
-    )
+        open,
+        OperationsGrpc::with_default_caller,
+    ))
     .max_decoding_message_size(max)
     .max_encoding_message_size(max);
     let reflection_v1 = public_reflection().build_v1()?;
@@ -381,18 +406,23 @@ fn control_routes(
     health: tonic_health::pb::health_server::HealthServer<
         impl tonic_health::pb::health_server::Health,
     >,
+    open: bool,
 ) -> Routes {
     let max = config.limits.max_message_bytes;
-    let control = pb::control::operations_control_server::OperationsControlServer::new(
+    let control = pb::control::operations_control_server::OperationsControlServer::new(trusts(
         ControlGrpc::new(core.clone(), &config.service_name),
-    )
+        open,
+        ControlGrpc::with_default_caller,
+    ))
     .max_decoding_message_size(max)
     .max_encoding_message_size(max);
     // Workers poll and wait too, so the control listener also serves the
     // public methods; the public listener never serves the control ones.
-    let operations = pb::longrunning::operations_server::OperationsServer::new(
+    let operations = pb::longrunning::operations_server::OperationsServer::new(trusts(
         OperationsGrpc::new(core.clone(), &config.service_name),
-    )
+        open,
+        OperationsGrpc::with_default_caller,
+    ))
     .max_decoding_message_size(max);
     Routes::new(control)
         .add_service(operations)
