@@ -269,12 +269,7 @@ async fn run(
         health_service.clone(),
         security.public.is_open(),
     )?;
-    let control_routes = control_routes(
-        &core,
-        &config,
-        health_service,
-        security.control.is_open(),
-    );
+    let control_routes = control_routes(&core, &config, health_service, security.control.is_open());
 
     let edge = GrpcEdgeLayer::new(&config.service_name);
     let rules_text = match &config.http_rules {

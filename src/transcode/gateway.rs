@@ -281,11 +281,11 @@ fn grpc_request(
     headers: &HeaderMap,
     extra_headers: &[http::HeaderName],
 ) -> Request<tonic::body::Body> {
-    let encoded = message.encode_to_vec();
-    let mut framed = BytesMut::with_capacity(encoded.len() + 5);
+    let length = message.encoded_len();
+    let mut framed = BytesMut::with_capacity(length + 5);
     framed.put_u8(0);
-    framed.put_u32(u32::try_from(encoded.len()).unwrap_or(u32::MAX));
-    framed.put_slice(&encoded);
+    framed.put_u32(u32::try_from(length).unwrap_or(u32::MAX));
+    message.encode_raw(&mut framed);
     let mut request = Request::new(tonic::body::Body::new(Full::new(framed.freeze())));
     *request.method_mut() = Method::POST;
     *request.version_mut() = http::Version::HTTP_2;

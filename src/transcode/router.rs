@@ -3,7 +3,7 @@
 //! only other methods match, 404 otherwise).
 //!
 //! Rules, in the order they apply:
-//! - The path is checked first ([`check_path`]): an empty or dot segment, a
+//! - The path is checked first ([`check_path`](super::template::check_path)): an empty or dot segment, a
 //!   malformed escape or invalid UTF-8 is `BadPath`, never a match.
 //! - A registered verb is always a verb (SPEC §2). The router knows every
 //!   verb its bindings declare; when the last segment of a path ends in
@@ -26,7 +26,7 @@ use std::collections::BTreeSet;
 
 use http::Method;
 
-use super::template::{SplitPath, check_path, path_verb};
+use super::template::{SplitPath, checked_segments};
 use super::{Binding, PathBinding, TranscodeError};
 
 #[derive(Clone, Debug)]
@@ -67,11 +67,12 @@ impl Router {
 
     /// `path` is the raw request path: percent-encoded, without the query.
     pub fn route(&self, method: &Method, path: &str) -> RouteResult<'_> {
-        if let Err(error) = check_path(path) {
-            return RouteResult::BadPath(error);
-        }
-        let verb = path_verb(path).filter(|verb| self.verbs.contains(verb.as_ref()));
-        let Some(split) = SplitPath::new(path, verb.is_some()) else {
+        let segments = match checked_segments(path) {
+            Ok(segments) => segments,
+            Err(error) => return RouteResult::BadPath(error),
+        };
+        let Some(split) = SplitPath::from_checked(segments, |verb| self.verbs.contains(verb))
+        else {
             return RouteResult::NotFound;
         };
         let mut allow: Vec<Method> = Vec::new();

@@ -31,6 +31,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 pub use decode::check_path;
+pub(crate) use decode::checked_segments;
 use decode::{decode_full, decode_keep_reserved};
 pub use parse::{TemplateError, TemplateProblem};
 
@@ -103,13 +104,13 @@ impl PathTemplate {
         if self.verb.as_ref().map(|verb| verb.decoded.as_str()) != path.verb.as_deref() {
             return None;
         }
-        let (raw, decoded) = (&path.raw, &path.decoded);
+        let segments = &path.segments;
         let tail = matches!(self.segments.last(), Some(Segment::DoubleWildcard));
         let fixed = self.segments.len() - usize::from(tail);
-        if raw.len() < fixed || (!tail && raw.len() != fixed) {
+        if segments.len() < fixed || (!tail && segments.len() != fixed) {
             return None;
         }
-        for (segment, value) in self.segments[..fixed].iter().zip(decoded) {
+        for (segment, (_, value)) in self.segments[..fixed].iter().zip(segments) {
             match segment {
                 Segment::Literal(literal) if literal.decoded != *value => return None,
                 Segment::Literal(_) | Segment::Wildcard | Segment::DoubleWildcard => {}
@@ -121,14 +122,18 @@ impl PathTemplate {
                 // A variable that ends at the `**` tail takes every remaining
                 // path segment; the others map one to one.
                 let end = if variable.end == self.segments.len() && tail {
-                    raw.len()
+                    segments.len()
                 } else {
                     variable.end
                 };
                 let value = if self.is_multi_segment(variable) {
-                    decode_keep_reserved(&raw[variable.start..end].join("/"))?.into_owned()
+                    let raw: Vec<&str> = segments[variable.start..end]
+                        .iter()
+                        .map(|(raw, _)| *raw)
+                        .collect();
+                    decode_keep_reserved(&raw.join("/"))?.into_owned()
                 } else {
-                    decoded[variable.start].clone().into_owned()
+                    segments[variable.start].1.clone().into_owned()
                 };
                 Some(PathBinding {
                     field_path: variable.field_path.clone(),
@@ -210,18 +215,11 @@ impl PathTemplate {
     }
 }
 
-/// The verb a raw request path would carry: the decoded text after the last
-/// `:` of its last segment. Whether it *is* a verb is the router's call.
-pub(crate) fn path_verb(path: &str) -> Option<Cow<'_, str>> {
-    let (_, raw) = split_verb(path.strip_prefix('/')?)?;
-    decode_full(raw)
-}
-
 /// A raw request path cut into segments and decoded once, so that trying it
 /// against several templates compares text instead of decoding it again.
 pub(crate) struct SplitPath<'a> {
-    raw: Vec<&'a str>,
-    decoded: Vec<Cow<'a, str>>,
+    /// Each segment as sent and fully decoded; the verb is not in the last.
+    segments: Vec<decode::Segment<'a>>,
     verb: Option<Cow<'a, str>>,
 }
 
@@ -230,23 +228,43 @@ impl<'a> SplitPath<'a> {
     /// verb, not part of the segment. `None` for a path no template matches
     /// (no leading `/`, a refused segment, no verb where one is expected).
     pub(crate) fn new(path: &'a str, with_verb: bool) -> Option<Self> {
-        let mut rest = path.strip_prefix('/')?;
-        let mut verb = None;
-        if with_verb {
-            let (head, raw_verb) = split_verb(rest)?;
-            verb = Some(decode_full(raw_verb)?);
-            rest = head;
-        }
-        let raw: Vec<&str> = if rest.is_empty() {
-            Vec::new()
-        } else {
-            rest.split('/').collect()
+        let segments = checked_segments(path).ok()?;
+        Self::from_checked(segments, |_| with_verb)
+    }
+
+    /// Segments that passed [`check_path`]: the last one's text after its
+    /// last `:` is the verb when `is_verb` says so. `None` when the rest of
+    /// that segment is not a segment a template can match (empty, a dot).
+    pub(crate) fn from_checked(
+        mut segments: Vec<decode::Segment<'a>>,
+        is_verb: impl Fn(&str) -> bool,
+    ) -> Option<Self> {
+        let verb = match segments.last() {
+            Some((raw, _)) => split_verb(raw).and_then(|(head, raw_verb)| {
+                let verb = decode_full(raw_verb).filter(|verb| is_verb(verb))?;
+                Some((head, verb))
+            }),
+            None => None,
         };
-        let decoded = raw
-            .iter()
-            .map(|segment| decode::decode_segment(segment))
-            .collect::<Option<Vec<_>>>()?;
-        Some(Self { raw, decoded, verb })
+        let Some((head, verb)) = verb else {
+            return Some(Self {
+                segments,
+                verb: None,
+            });
+        };
+        if head.is_empty() && segments.len() == 1 {
+            // `/:verb`: no segments at all (what an empty `**` matches).
+            segments.clear();
+        } else {
+            let decoded = decode::decode_segment(head)?;
+            if let Some(last) = segments.last_mut() {
+                *last = (head, decoded);
+            }
+        }
+        Some(Self {
+            segments,
+            verb: Some(verb),
+        })
     }
 }
 

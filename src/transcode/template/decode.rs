@@ -97,6 +97,11 @@ pub(super) fn decode_segment(segment: &str) -> Option<Cow<'_, str>> {
 /// `%`), or an escape that decodes to invalid UTF-8. `/` alone is valid
 /// (no segments).
 pub fn check_path(path: &str) -> Result<(), TranscodeError> {
+    checked_segments(path).map(|_| ())
+}
+
+/// [`check_path`], keeping what it read: each segment raw and decoded.
+pub(crate) fn checked_segments(path: &str) -> Result<Vec<Segment<'_>>, TranscodeError> {
     let invalid = |problem: String| {
         TranscodeError::new(
             Code::InvalidArgument,
@@ -107,8 +112,9 @@ pub fn check_path(path: &str) -> Result<(), TranscodeError> {
     let Some(rest) = path.strip_prefix('/') else {
         return Err(invalid("it does not start with '/'".to_owned()));
     };
+    let mut segments = Vec::new();
     if rest.is_empty() {
-        return Ok(());
+        return Ok(segments);
     }
     for (index, segment) in rest.split('/').enumerate() {
         let position = index + 1;
@@ -123,6 +129,10 @@ pub fn check_path(path: &str) -> Result<(), TranscodeError> {
         if decoded == "." || decoded == ".." {
             return Err(invalid(format!("segment {position} is a dot segment")));
         }
+        segments.push((segment, decoded));
     }
-    Ok(())
+    Ok(segments)
 }
+
+/// A path segment as sent and fully decoded.
+pub(crate) type Segment<'a> = (&'a str, Cow<'a, str>);

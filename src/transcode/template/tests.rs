@@ -354,3 +354,12 @@ fn specificity_orders_literals_then_fixed_length_then_left_to_right() {
         );
     }
 }
+
+/// Found by the property test: an empty `**` before a verb is no segment
+/// at all, while an empty segment before the verb after others is refused.
+#[test]
+fn empty_double_wildcard_before_verb_matches_slash_verb() {
+    assert_eq!(bound("/{tail=**}:run", "/:run"), one("tail", ""));
+    assert_eq!(bound("/v1/{tail=**}:run", "/v1/:run"), None);
+    assert_eq!(bound("/v1/{tail=**}:run", "/v1:run"), one("tail", ""));
+}
