@@ -68,9 +68,8 @@ impl ServiceError {
         match self {
             ServiceError::InvalidName(_) => "INVALID_NAME",
             ServiceError::InvalidFilter(_) => "INVALID_FILTER",
-            ServiceError::InvalidArgument { .. } | ServiceError::InvalidDuration { .. } => {
-                "INVALID_ARGUMENT"
-            }
+            ServiceError::InvalidArgument { .. } => "INVALID_ARGUMENT",
+            ServiceError::InvalidDuration { .. } => "INVALID_DURATION",
             ServiceError::InvalidPageToken(_) => "INVALID_PAGE_TOKEN",
             ServiceError::NotFound(_) => "OPERATION_NOT_FOUND",
             ServiceError::AlreadyExists(_) => "OPERATION_ALREADY_EXISTS",

@@ -174,7 +174,7 @@ async fn bad_requests_get_their_code_and_reason_and_change_nothing() {
         (
             "wait negative timeout",
             Code::InvalidArgument,
-            "INVALID_ARGUMENT",
+            "INVALID_DURATION",
             {
                 let (mut c, name) = (ops.clone(), running.name.clone());
                 async move {
@@ -272,7 +272,7 @@ async fn bad_requests_get_their_code_and_reason_and_change_nothing() {
         (
             "create negative grace",
             Code::InvalidArgument,
-            "INVALID_ARGUMENT",
+            "INVALID_DURATION",
             {
                 let mut c = control.clone();
                 async move {
