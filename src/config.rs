@@ -29,7 +29,13 @@ pub struct ServeArgs {
 
     /// sqlite://FILE (created if missing), sqlite::memory:, or
     /// postgres://USER@HOST:PORT/DB for several replicas on one database.
-    #[arg(long, env = "LONGRUN_DATABASE", default_value = "sqlite://longrun.db")]
+    // The environment's value stays out of --help: it may hold a password.
+    #[arg(
+        long,
+        env = "LONGRUN_DATABASE",
+        default_value = "sqlite://longrun.db",
+        hide_env_values = true
+    )]
     pub database: String,
 
     /// Apply database migrations at start. Replicas may set it to false and

@@ -338,7 +338,8 @@ async fn run(
         task_core.close_store().await;
         tracing::info!("shut down");
     });
-    tracing::info!(%public_addr, %control_addr, database = %config.database, "longrun serving");
+    let database = database::redacted_url(&config.database);
+    tracing::info!(%public_addr, %control_addr, %database, "longrun serving");
     Ok(RunningServer {
         public_addr,
         control_addr,

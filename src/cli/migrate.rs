@@ -8,7 +8,7 @@ use clap::Args;
 #[derive(Args, Debug)]
 pub struct MigrateArgs {
     /// The database to migrate: postgres://... or sqlite://FILE.
-    #[arg(long, env = "LONGRUN_DATABASE")]
+    #[arg(long, env = "LONGRUN_DATABASE", hide_env_values = true)]
     pub database: String,
 }
 

@@ -98,3 +98,62 @@ fn lock_database_file(url: &str) -> Result<Option<std::fs::File>, ServerError> {
         }),
     }
 }
+
+/// `url` fit for a log line: a password in it (`postgres://user:secret@…`
+/// or `?password=secret`) becomes `***`. Operators put credentials in the
+/// URL; logs travel further than the flag did.
+pub fn redacted_url(url: &str) -> String {
+    let mut shown = url.to_owned();
+    if let Some(scheme_end) = url.find("://").map(|i| i + 3) {
+        let authority_end = url[scheme_end..]
+            .find(['/', '?', '#'])
+            .map_or(url.len(), |i| scheme_end + i);
+        if let Some(at) = url[scheme_end..authority_end]
+            .rfind('@')
+            .map(|i| scheme_end + i)
+            && let Some(colon) = url[scheme_end..at].find(':').map(|i| scheme_end + i)
+        {
+            shown = format!("{}***{}", &url[..=colon], &url[at..]);
+        }
+    }
+    let Some((head, query)) = shown.split_once('?') else {
+        return shown;
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{head}?{}", query.join("&"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted_url;
+
+    #[test]
+    fn redacted_url_hides_only_the_password() {
+        let cases = [
+            (
+                "postgres://app:s3cret@db:5432/ops",
+                "postgres://app:***@db:5432/ops",
+            ),
+            (
+                "postgres://app:p@ss@db/ops?sslmode=require",
+                "postgres://app:***@db/ops?sslmode=require",
+            ),
+            ("postgres://app@db/ops", "postgres://app@db/ops"),
+            (
+                "postgres://db/ops?user=a&password=x&sslmode=require",
+                "postgres://db/ops?user=a&password=***&sslmode=require",
+            ),
+            ("sqlite://longrun.db", "sqlite://longrun.db"),
+            ("sqlite::memory:", "sqlite::memory:"),
+        ];
+        for (url, shown) in cases {
+            assert_eq!(redacted_url(url), shown, "{url}");
+        }
+    }
+}
