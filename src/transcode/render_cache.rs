@@ -57,17 +57,18 @@ impl RenderCache {
         if message.len() > MAX_CACHED_MESSAGE_BYTES {
             return render().map(Bytes::from);
         }
-        let key = Key {
+        let mut key = Key {
             route,
             options,
-            // A copy, so the cache never pins the larger buffer the message
-            // was cut from.
-            message: Bytes::copy_from_slice(message),
+            message: message.clone(),
         };
         if let Some(json) = self.lock().get(&key) {
             return Ok(json.clone());
         }
         let json = Bytes::from(render()?);
+        // A copy to keep, so the cache never pins the larger buffer the
+        // message was cut from.
+        key.message = Bytes::copy_from_slice(message);
         self.lock().put(key, json.clone());
         Ok(json)
     }
