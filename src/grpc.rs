@@ -6,6 +6,7 @@
 //! oversized messages), and the layer that authenticates every call (auth.rs).
 //! Must not import store or transcode.
 
+mod adapter;
 pub mod auth;
 mod control;
 mod convert;

@@ -3,45 +3,33 @@ use std::sync::Arc;
 use futures::StreamExt;
 use tonic::{Request, Response, Status};
 
-use super::auth::caller_of;
+use super::adapter::Adapter;
 use super::convert::{any_to_payload, operation_to_pb, status_from_pb, wire_duration};
 use super::status::error_status;
 use crate::auth::Caller;
 use crate::domain::Outcome;
 use crate::pb::control as ctl;
 use crate::pb::longrunning as lro;
-use crate::service::{Core, CreateRequest, ServiceError};
+use crate::service::{Core, CreateRequest};
 
 #[derive(Clone)]
 pub struct ControlGrpc {
-    core: Core,
-    domain: Arc<str>,
-    /// As in `OperationsGrpc`: who a request without a `Caller` acts as.
-    default_caller: Option<Caller>,
+    base: Adapter,
 }
 
 impl ControlGrpc {
     pub fn new(core: Core, domain: &str) -> Self {
         Self {
-            core,
-            domain: Arc::from(domain),
-            default_caller: None,
+            base: Adapter::new(core, domain),
         }
     }
 
+    /// Requests that arrive without a `Caller` act as `caller` (embedders
+    /// that authenticate in their own stack, or not at all).
     #[must_use]
     pub fn with_default_caller(mut self, caller: Caller) -> Self {
-        self.default_caller = Some(caller);
+        self.base.set_default_caller(caller);
         self
-    }
-
-    fn fail(&self, err: &ServiceError) -> Status {
-        error_status(err, &self.domain)
-    }
-
-    fn caller<T>(&self, request: &Request<T>) -> Result<Caller, Status> {
-        caller_of(request.extensions(), self.default_caller.as_ref())
-            .map_err(|e| self.fail(&ServiceError::Auth(e)))
     }
 }
 
@@ -54,9 +42,10 @@ impl ctl::operations_control_server::OperationsControl for ControlGrpc {
         &self,
         request: Request<ctl::CreateOperationRequest>,
     ) -> Result<Response<lro::Operation>, Status> {
-        let caller = self.caller(&request)?;
+        let caller = self.base.caller(&request)?;
         let request = request.into_inner();
         let op = self
+            .base
             .core
             .create_operation(
                 &caller,
@@ -69,7 +58,7 @@ impl ctl::operations_control_server::OperationsControl for ControlGrpc {
                 },
             )
             .await
-            .map_err(|e| self.fail(&e))?;
+            .map_err(|e| self.base.fail(&e))?;
         Ok(Response::new(operation_to_pb(&op)))
     }
 
@@ -77,13 +66,14 @@ impl ctl::operations_control_server::OperationsControl for ControlGrpc {
         &self,
         request: Request<ctl::UpdateOperationRequest>,
     ) -> Result<Response<lro::Operation>, Status> {
-        let caller = self.caller(&request)?;
+        let caller = self.base.caller(&request)?;
         let request = request.into_inner();
         let op = self
+            .base
             .core
             .update_operation(&caller, &request.name, request.metadata.map(any_to_payload))
             .await
-            .map_err(|e| self.fail(&e))?;
+            .map_err(|e| self.base.fail(&e))?;
         Ok(Response::new(operation_to_pb(&op)))
     }
 
@@ -91,7 +81,7 @@ impl ctl::operations_control_server::OperationsControl for ControlGrpc {
         &self,
         request: Request<ctl::CompleteOperationRequest>,
     ) -> Result<Response<lro::Operation>, Status> {
-        let caller = self.caller(&request)?;
+        let caller = self.base.caller(&request)?;
         let request = request.into_inner();
         let outcome = request.result.map(|result| match result {
             ctl::complete_operation_request::Result::Response(any) => {
@@ -102,10 +92,11 @@ impl ctl::operations_control_server::OperationsControl for ControlGrpc {
             }
         });
         let op = self
+            .base
             .core
             .complete_operation(&caller, &request.name, outcome)
             .await
-            .map_err(|e| self.fail(&e))?;
+            .map_err(|e| self.base.fail(&e))?;
         Ok(Response::new(operation_to_pb(&op)))
     }
 
@@ -115,13 +106,14 @@ impl ctl::operations_control_server::OperationsControl for ControlGrpc {
         &self,
         request: Request<ctl::WatchOperationRequest>,
     ) -> Result<Response<Self::WatchOperationStream>, Status> {
-        let caller = self.caller(&request)?;
+        let caller = self.base.caller(&request)?;
         let events = self
+            .base
             .core
             .watch_operation(&caller, &request.get_ref().name)
             .await
-            .map_err(|e| self.fail(&e))?;
-        let domain = Arc::clone(&self.domain);
+            .map_err(|e| self.base.fail(&e))?;
+        let domain = Arc::clone(&self.base.domain);
         let stream = events.map(move |event| match event {
             Ok(event) => Ok(ctl::OperationEvent {
                 operation: Some(operation_to_pb(&event.operation)),

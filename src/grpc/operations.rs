@@ -1,15 +1,13 @@
-use std::sync::Arc;
 use std::time::Duration;
 
 use tonic::{Request, Response, Status};
 
-use super::auth::caller_of;
+use super::adapter::Adapter;
 use super::convert::{operation_to_pb, wire_duration};
 use super::edge::RequestDeadline;
-use super::status::error_status;
 use crate::auth::Caller;
 use crate::pb::longrunning as lro;
-use crate::service::{Core, ListRequest, ServiceError};
+use crate::service::{Core, ListRequest};
 
 /// Wait returns this much before the caller's deadline, so the latest state
 /// reaches the caller before its own timer fires (SPEC §1: never
@@ -18,19 +16,13 @@ const WAIT_DEADLINE_MARGIN: Duration = Duration::from_millis(100);
 
 #[derive(Clone)]
 pub struct OperationsGrpc {
-    core: Core,
-    domain: Arc<str>,
-    /// Who a request without a `Caller` (no auth layer in front) acts as;
-    /// `None` refuses such requests.
-    default_caller: Option<Caller>,
+    base: Adapter,
 }
 
 impl OperationsGrpc {
     pub fn new(core: Core, domain: &str) -> Self {
         Self {
-            core,
-            domain: Arc::from(domain),
-            default_caller: None,
+            base: Adapter::new(core, domain),
         }
     }
 
@@ -38,17 +30,8 @@ impl OperationsGrpc {
     /// that authenticate in their own stack, or not at all).
     #[must_use]
     pub fn with_default_caller(mut self, caller: Caller) -> Self {
-        self.default_caller = Some(caller);
+        self.base.set_default_caller(caller);
         self
-    }
-
-    fn fail(&self, err: &ServiceError) -> Status {
-        error_status(err, &self.domain)
-    }
-
-    fn caller<T>(&self, request: &Request<T>) -> Result<Caller, Status> {
-        caller_of(request.extensions(), self.default_caller.as_ref())
-            .map_err(|e| self.fail(&ServiceError::Auth(e)))
     }
 }
 
@@ -58,9 +41,10 @@ impl lro::operations_server::Operations for OperationsGrpc {
         &self,
         request: Request<lro::ListOperationsRequest>,
     ) -> Result<Response<lro::ListOperationsResponse>, Status> {
-        let caller = self.caller(&request)?;
+        let caller = self.base.caller(&request)?;
         let request = request.into_inner();
         let page = self
+            .base
             .core
             .list_operations(
                 &caller,
@@ -73,7 +57,7 @@ impl lro::operations_server::Operations for OperationsGrpc {
                 },
             )
             .await
-            .map_err(|e| self.fail(&e))?;
+            .map_err(|e| self.base.fail(&e))?;
         Ok(Response::new(lro::ListOperationsResponse {
             operations: page.operations.iter().map(operation_to_pb).collect(),
             next_page_token: page.next_page_token,
@@ -85,12 +69,13 @@ impl lro::operations_server::Operations for OperationsGrpc {
         &self,
         request: Request<lro::GetOperationRequest>,
     ) -> Result<Response<lro::Operation>, Status> {
-        let caller = self.caller(&request)?;
+        let caller = self.base.caller(&request)?;
         let op = self
+            .base
             .core
             .get_operation(&caller, &request.get_ref().name)
             .await
-            .map_err(|e| self.fail(&e))?;
+            .map_err(|e| self.base.fail(&e))?;
         Ok(Response::new(operation_to_pb(&op)))
     }
 
@@ -98,11 +83,12 @@ impl lro::operations_server::Operations for OperationsGrpc {
         &self,
         request: Request<lro::DeleteOperationRequest>,
     ) -> Result<Response<()>, Status> {
-        let caller = self.caller(&request)?;
-        self.core
+        let caller = self.base.caller(&request)?;
+        self.base
+            .core
             .delete_operation(&caller, &request.get_ref().name)
             .await
-            .map_err(|e| self.fail(&e))?;
+            .map_err(|e| self.base.fail(&e))?;
         Ok(Response::new(()))
     }
 
@@ -110,11 +96,12 @@ impl lro::operations_server::Operations for OperationsGrpc {
         &self,
         request: Request<lro::CancelOperationRequest>,
     ) -> Result<Response<()>, Status> {
-        let caller = self.caller(&request)?;
-        self.core
+        let caller = self.base.caller(&request)?;
+        self.base
+            .core
             .cancel_operation(&caller, &request.get_ref().name)
             .await
-            .map_err(|e| self.fail(&e))?;
+            .map_err(|e| self.base.fail(&e))?;
         Ok(Response::new(()))
     }
 
@@ -126,14 +113,15 @@ impl lro::operations_server::Operations for OperationsGrpc {
             let left = d.0.saturating_duration_since(tokio::time::Instant::now());
             d.0 - (left / 10).min(WAIT_DEADLINE_MARGIN)
         });
-        let caller = self.caller(&request)?;
+        let caller = self.base.caller(&request)?;
         let request = request.into_inner();
         let timeout = request.timeout.as_ref().map(wire_duration);
         let op = self
+            .base
             .core
             .wait_operation(&caller, &request.name, timeout, deadline)
             .await
-            .map_err(|e| self.fail(&e))?;
+            .map_err(|e| self.base.fail(&e))?;
         Ok(Response::new(operation_to_pb(&op)))
     }
 }
