@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use prost_reflect::MethodDescriptor;
 
 use super::template::PathTemplate;
@@ -30,6 +32,7 @@ pub enum BodyRule {
 /// `["book", "shelf"]`) and the decoded value.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PathBinding {
-    pub field_path: Vec<String>,
+    /// Shared with the template: every request binds the same paths.
+    pub field_path: Arc<[String]>,
     pub value: String,
 }

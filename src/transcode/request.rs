@@ -97,7 +97,8 @@ fn bind_path(
     message: &mut DynamicMessage,
     bound: &PathBinding,
 ) -> Result<(), TranscodeError> {
-    let dotted = bound.field_path.join(".");
+    // Only errors name the field; the happy path builds no text.
+    let dotted = || bound.field_path.join(".");
     let (leaf_name, parents) = bound
         .field_path
         .split_last()
@@ -110,30 +111,36 @@ fn bind_path(
             .filter(|field| {
                 matches!(field.kind(), Kind::Message(_)) && !field.is_list() && !field.is_map()
             })
-            .ok_or_else(|| bad_rule(binding, &format!("{dotted} is not a path to a field")))?;
+            .ok_or_else(|| bad_rule(binding, &format!("{} is not a path to a field", dotted())))?;
         current = current
             .get_field_mut(&field)
             .as_message_mut()
-            .ok_or_else(|| bad_rule(binding, &format!("{dotted} is not a path to a field")))?;
+            .ok_or_else(|| bad_rule(binding, &format!("{} is not a path to a field", dotted())))?;
     }
     let leaf = current
         .descriptor()
         .get_field_by_name(leaf_name)
         .filter(|field| value::is_text_kind(&field.kind()) && !field.is_list() && !field.is_map())
-        .ok_or_else(|| bad_rule(binding, &format!("{dotted} is not a single-value field")))?;
+        .ok_or_else(|| {
+            bad_rule(
+                binding,
+                &format!("{} is not a single-value field", dotted()),
+            )
+        })?;
     let value = value::parse_text(&leaf.kind(), &bound.value).map_err(|err| {
         TranscodeError::bad_field(
             "INVALID_PATH_PARAMETER",
-            dotted.clone(),
-            format!("the URL path sets {dotted}: {err}"),
+            dotted(),
+            format!("the URL path sets {}: {err}", dotted()),
         )
     })?;
     if current.has_field(&leaf) && *current.get_field(&leaf) != value {
         return Err(TranscodeError::bad_field(
             "FIELD_MISMATCH",
-            dotted.clone(),
+            dotted(),
             format!(
-                "the request body sets {dotted} to {}, but the URL path says {}",
+                "the request body sets {} to {}, but the URL path says {}",
+                dotted(),
                 shown(&current.get_field(&leaf)),
                 shown(&value)
             ),

@@ -71,7 +71,7 @@ impl Router {
             Ok(segments) => segments,
             Err(error) => return RouteResult::BadPath(error),
         };
-        let Some(split) = SplitPath::from_checked(segments, |verb| self.verbs.contains(verb))
+        let Some(split) = SplitPath::from_checked(path, segments, |verb| self.verbs.contains(verb))
         else {
             return RouteResult::NotFound;
         };

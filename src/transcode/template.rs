@@ -29,6 +29,7 @@ mod tests;
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 pub use decode::check_path;
 pub(crate) use decode::checked_segments;
@@ -66,7 +67,7 @@ struct Literal {
 /// A variable covers the template segments `start..end`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Variable {
-    field_path: Vec<String>,
+    field_path: Arc<[String]>,
     start: usize,
     end: usize,
 }
@@ -127,16 +128,12 @@ impl PathTemplate {
                     variable.end
                 };
                 let value = if self.is_multi_segment(variable) {
-                    let raw: Vec<&str> = segments[variable.start..end]
-                        .iter()
-                        .map(|(raw, _)| *raw)
-                        .collect();
-                    decode_keep_reserved(&raw.join("/"))?.into_owned()
+                    decode_keep_reserved(path.raw_span(variable.start, end))?.into_owned()
                 } else {
                     segments[variable.start].1.clone().into_owned()
                 };
                 Some(PathBinding {
-                    field_path: variable.field_path.clone(),
+                    field_path: Arc::clone(&variable.field_path),
                     value,
                 })
             })
@@ -151,7 +148,7 @@ impl PathTemplate {
     pub fn variables(&self) -> Vec<Vec<String>> {
         self.variables
             .iter()
-            .map(|variable| variable.field_path.clone())
+            .map(|variable| variable.field_path.to_vec())
             .collect()
     }
 
@@ -218,6 +215,8 @@ impl PathTemplate {
 /// A raw request path cut into segments and decoded once, so that trying it
 /// against several templates compares text instead of decoding it again.
 pub(crate) struct SplitPath<'a> {
+    /// The path as sent; every raw segment is a slice of it.
+    whole: &'a str,
     /// Each segment as sent and fully decoded; the verb is not in the last.
     segments: Vec<decode::Segment<'a>>,
     verb: Option<Cow<'a, str>>,
@@ -229,13 +228,14 @@ impl<'a> SplitPath<'a> {
     /// (no leading `/`, a refused segment, no verb where one is expected).
     pub(crate) fn new(path: &'a str, with_verb: bool) -> Option<Self> {
         let segments = checked_segments(path).ok()?;
-        Self::from_checked(segments, |_| with_verb)
+        Self::from_checked(path, segments, |_| with_verb)
     }
 
     /// Segments that passed [`check_path`]: the last one's text after its
     /// last `:` is the verb when `is_verb` says so. `None` when the rest of
     /// that segment is not a segment a template can match (empty, a dot).
     pub(crate) fn from_checked(
+        whole: &'a str,
         mut segments: Vec<decode::Segment<'a>>,
         is_verb: impl Fn(&str) -> bool,
     ) -> Option<Self> {
@@ -248,6 +248,7 @@ impl<'a> SplitPath<'a> {
         };
         let Some((head, verb)) = verb else {
             return Some(Self {
+                whole,
                 segments,
                 verb: None,
             });
@@ -262,9 +263,27 @@ impl<'a> SplitPath<'a> {
             }
         }
         Some(Self {
+            whole,
             segments,
             verb: Some(verb),
         })
+    }
+
+    /// Segments `start..end` as sent, slashes included: one slice of the
+    /// path, since the segments were cut from it in order.
+    fn raw_span(&self, start: usize, end: usize) -> &'a str {
+        let offset = |raw: &str| raw.as_ptr() as usize - self.whole.as_ptr() as usize;
+        match (
+            self.segments.get(start),
+            end.checked_sub(1).and_then(|last| self.segments.get(last)),
+        ) {
+            (Some((first, _)), Some((last, _))) if start < end => {
+                let from = offset(first);
+                let to = offset(last) + last.len();
+                self.whole.get(from..to).unwrap_or_default()
+            }
+            _ => "",
+        }
     }
 }
 

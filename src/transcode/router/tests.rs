@@ -252,7 +252,7 @@ fn route_equally_specific_templates_first_given_wins() {
         panic!("no match");
     };
     assert_eq!(binding.method.name(), "GetOperation");
-    assert_eq!(bindings[0].field_path, ["a"]);
+    assert_eq!(*bindings[0].field_path, ["a"]);
 }
 
 #[test]

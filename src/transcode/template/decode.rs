@@ -47,7 +47,9 @@ fn hex(byte: u8) -> Option<u8> {
 /// stays as written. Text without escapes is borrowed: it is already valid
 /// UTF-8, and most paths have no escapes at all.
 fn decode(text: &str, keep: impl Fn(u8) -> bool) -> Option<Cow<'_, str>> {
-    if !text.contains('%') {
+    // A byte search (memchr) rather than a char pattern: this runs on every
+    // segment of every REST request.
+    if !text.as_bytes().contains(&b'%') {
         return Some(Cow::Borrowed(text));
     }
     let bytes = text.as_bytes();
@@ -112,16 +114,35 @@ pub(crate) fn checked_segments(path: &str) -> Result<Vec<Segment<'_>>, Transcode
     let Some(rest) = path.strip_prefix('/') else {
         return Err(invalid("it does not start with '/'".to_owned()));
     };
-    let mut segments = Vec::new();
+    // Room for the usual Google-style path without growing.
+    let mut segments = Vec::with_capacity(8);
     if rest.is_empty() {
         return Ok(segments);
     }
-    for (index, segment) in rest.split('/').enumerate() {
-        let position = index + 1;
-        let Some(decoded) = decode_full(segment) else {
-            return Err(invalid(format!(
-                "segment {position} has a malformed percent-encoding or is not UTF-8"
-            )));
+    // One pass over the bytes finds the slashes and which segments have
+    // escapes; only those are decoded (this runs on every REST request).
+    let bytes = rest.as_bytes();
+    let mut start = 0;
+    let mut escaped = false;
+    for end in 0..=bytes.len() {
+        match bytes.get(end) {
+            Some(b'%') => {
+                escaped = true;
+                continue;
+            }
+            Some(b'/') | None => {}
+            Some(_) => continue,
+        }
+        let segment = &rest[start..end];
+        let position = segments.len() + 1;
+        let decoded = if escaped {
+            decode_full(segment).ok_or_else(|| {
+                invalid(format!(
+                    "segment {position} has a malformed percent-encoding or is not UTF-8"
+                ))
+            })?
+        } else {
+            Cow::Borrowed(segment)
         };
         if decoded.is_empty() {
             return Err(invalid(format!("segment {position} is empty")));
@@ -130,6 +151,8 @@ pub(crate) fn checked_segments(path: &str) -> Result<Vec<Segment<'_>>, Transcode
             return Err(invalid(format!("segment {position} is a dot segment")));
         }
         segments.push((segment, decoded));
+        start = end + 1;
+        escaped = false;
     }
     Ok(segments)
 }

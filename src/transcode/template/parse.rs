@@ -184,7 +184,7 @@ impl Parser<'_> {
             return Err(self.error_at(open, TemplateProblem::DuplicateVariable(dotted)));
         }
         self.variables.push(Variable {
-            field_path,
+            field_path: field_path.into(),
             start,
             end: self.segments.len(),
         });
