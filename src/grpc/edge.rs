@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures::future::BoxFuture;
-use http::{HeaderValue, Request, Response};
+use http::{HeaderName, HeaderValue, Request, Response};
 use tokio::time::Instant;
 use tonic::Code;
 
@@ -40,9 +40,15 @@ pub async fn with_request_id<F: std::future::Future>(id: &str, future: F) -> F::
     REQUEST_ID.scope(id, future).await
 }
 
+/// Header names made once rather than parsed from text on every call.
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const GRPC_TIMEOUT: HeaderName = HeaderName::from_static("grpc-timeout");
+const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
+const GRPC_STATUS_DETAILS: HeaderName = HeaderName::from_static("grpc-status-details-bin");
+
 /// A caller's id is kept when it is short and printable; otherwise ours.
 fn request_id(headers: &http::HeaderMap) -> HeaderValue {
-    let theirs = headers.get("x-request-id").filter(|id| {
+    let theirs = headers.get(&X_REQUEST_ID).filter(|id| {
         let bytes = id.as_bytes();
         (1..=128).contains(&bytes.len()) && bytes.iter().all(u8::is_ascii_graphic)
     });
@@ -113,7 +119,7 @@ where
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
         let domain = Arc::clone(&self.domain);
-        let timeout = match request.headers().get("grpc-timeout") {
+        let timeout = match request.headers().get(&GRPC_TIMEOUT) {
             None => None,
             Some(value) => match parse_grpc_timeout(value.as_bytes()) {
                 Ok(timeout) => Some(timeout),
@@ -153,7 +159,7 @@ where
                 },
             };
             let mut response = give_tonic_errors_details(response, &domain);
-            response.headers_mut().insert("x-request-id", id);
+            response.headers_mut().insert(X_REQUEST_ID, id);
             Ok(response)
         })
     }
@@ -171,7 +177,9 @@ fn give_tonic_errors_details(
     domain: &str,
 ) -> Response<tonic::body::Body> {
     let headers = response.headers();
-    if headers.contains_key("grpc-status-details-bin") {
+    // A successful unary answer has no status in its headers (it comes in
+    // the trailers): the common case is decided by one lookup.
+    if !headers.contains_key(&GRPC_STATUS) || headers.contains_key(&GRPC_STATUS_DETAILS) {
         return response;
     }
     let Some(original) = tonic::Status::from_header_map(headers) else {

@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use futures::future::BoxFuture;
-use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
 use prost::Message;
 use prost_reflect::{DescriptorPool, DynamicMessage};
@@ -23,8 +23,17 @@ use super::router::{RouteResult, Router};
 use super::status::{error_body, error_body_from_status, www_authenticate};
 use super::{Binding, TranscodeError};
 
-/// Headers of a REST request that travel on as gRPC metadata.
-const FORWARDED_HEADERS: &[&str] = &["authorization", "x-request-id", "x-goog-request-params"];
+/// Headers of a REST request that travel on as gRPC metadata. Names are
+/// made once, not parsed from text on every request.
+const FORWARDED_HEADERS: [HeaderName; 3] = [
+    header::AUTHORIZATION,
+    X_REQUEST_ID,
+    HeaderName::from_static("x-goog-request-params"),
+];
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const X_SERVER_TIMEOUT: HeaderName = HeaderName::from_static("x-server-timeout");
+const GRPC_TIMEOUT: HeaderName = HeaderName::from_static("grpc-timeout");
+const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub type RestResponse = Response<tonic::body::Body>;
@@ -227,9 +236,12 @@ where
         );
         return refuse(&err, &config.domain);
     };
+    // The message is rarely larger than the JSON it came from.
+    let size_hint = 64 + body.len();
     let call = grpc_request(
         path.clone(),
         &message,
+        size_hint,
         &parts.headers,
         &config.forwarded_headers,
     );
@@ -274,18 +286,24 @@ where
     Ok(Limited::new(body, limit).collect().await?.to_bytes())
 }
 
+/// A gRPC message frame's header: a compression flag and a 4-byte length.
+const FRAME_HEADER: usize = 5;
+
 /// The in-process gRPC request for one REST call.
 fn grpc_request(
     path: http::Uri,
     message: &DynamicMessage,
+    size_hint: usize,
     headers: &HeaderMap,
     extra_headers: &[http::HeaderName],
 ) -> Request<tonic::body::Body> {
-    let length = message.encoded_len();
-    let mut framed = BytesMut::with_capacity(length + 5);
-    framed.put_u8(0);
-    framed.put_u32(u32::try_from(length).unwrap_or(u32::MAX));
+    // One pass: encode behind a placeholder frame header, then fill in the
+    // length (measuring first would walk the dynamic message twice).
+    let mut framed = BytesMut::with_capacity(FRAME_HEADER + size_hint);
+    framed.put_bytes(0, FRAME_HEADER);
     message.encode_raw(&mut framed);
+    let length = u32::try_from(framed.len() - FRAME_HEADER).unwrap_or(u32::MAX);
+    framed[1..FRAME_HEADER].copy_from_slice(&length.to_be_bytes());
     let mut request = Request::new(tonic::body::Body::new(Full::new(framed.freeze())));
     *request.method_mut() = Method::POST;
     *request.version_mut() = http::Version::HTTP_2;
@@ -296,18 +314,15 @@ fn grpc_request(
         HeaderValue::from_static("application/grpc"),
     );
     grpc_headers.insert(header::TE, HeaderValue::from_static("trailers"));
-    for name in FORWARDED_HEADERS {
-        for value in headers.get_all(*name) {
-            grpc_headers.append(*name, value.clone());
-        }
-    }
-    for name in extra_headers {
-        for value in headers.get_all(name) {
+    // One walk over the (few) request headers compares names, where a
+    // lookup per forwarded name would hash each of them.
+    for (name, value) in headers {
+        if FORWARDED_HEADERS.contains(name) || extra_headers.contains(name) {
             grpc_headers.append(name.clone(), value.clone());
         }
     }
     if let Some(timeout) = server_timeout(headers) {
-        grpc_headers.insert("grpc-timeout", timeout);
+        grpc_headers.insert(GRPC_TIMEOUT, timeout);
     }
     request
 }
@@ -316,7 +331,7 @@ fn grpc_request(
 /// `grpc-timeout` in milliseconds. A malformed value is passed on malformed,
 /// so the edge refuses it the same way it refuses a bad `grpc-timeout`.
 fn server_timeout(headers: &HeaderMap) -> Option<HeaderValue> {
-    let value = headers.get("x-server-timeout")?.to_str().ok()?;
+    let value = headers.get(&X_SERVER_TIMEOUT)?.to_str().ok()?;
     let millis = match value.trim().parse::<f64>() {
         Ok(seconds) if seconds.is_finite() && seconds >= 0.0 => {
             format!("{}m", (seconds * 1000.0).round().min(99_999_999.0))
@@ -342,22 +357,32 @@ where
         .call(request)
         .await
         .map_err(|err| tonic::Status::unavailable(err.into().to_string()))?;
-    if let Some(status) = tonic::Status::from_header_map(response.headers())
-        && status.code() != Code::Ok
-    {
+    let (parts, mut body) = response.into_parts();
+    if let Some(status) = failure(&parts.headers) {
         return Err(status);
     }
-    let collected = response.into_body().collect().await.map_err(|status| {
-        tonic::Status::internal(format!("reading the response failed: {status}"))
-    })?;
-    if let Some(status) = collected
-        .trailers()
-        .and_then(tonic::Status::from_header_map)
-        && status.code() != Code::Ok
-    {
-        return Err(status);
+    // The frames are read one by one rather than collected: a unary answer
+    // is one data frame, kept as it is, then the trailers.
+    let mut bytes = Bytes::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|status| {
+            tonic::Status::internal(format!("reading the response failed: {status}"))
+        })?;
+        match frame.into_data() {
+            Ok(data) if bytes.is_empty() => bytes = data,
+            Ok(data) => {
+                let mut joined = BytesMut::with_capacity(bytes.len() + data.len());
+                joined.extend_from_slice(&bytes);
+                joined.extend_from_slice(&data);
+                bytes = joined.freeze();
+            }
+            Err(frame) => {
+                if let Some(status) = frame.trailers_ref().and_then(failure) {
+                    return Err(status);
+                }
+            }
+        }
     }
-    let mut bytes = collected.to_bytes();
     if bytes.len() < 5 || bytes[0] != 0 {
         return Err(tonic::Status::internal(
             "the response was not one uncompressed message",
@@ -371,6 +396,16 @@ where
         ));
     }
     Ok(bytes.split_to(length))
+}
+
+/// The error status in gRPC headers or trailers; `None` when there is none
+/// or it is OK (checked without building a `Status`, the common case).
+fn failure(headers: &HeaderMap) -> Option<tonic::Status> {
+    let code = headers.get(&GRPC_STATUS)?;
+    if code.as_bytes() == b"0" {
+        return None;
+    }
+    tonic::Status::from_header_map(headers).filter(|status| status.code() != Code::Ok)
 }
 
 fn render(
@@ -397,10 +432,10 @@ fn status_response(status: &tonic::Status, config: &GatewayConfig) -> RestRespon
             .headers_mut()
             .insert(header::WWW_AUTHENTICATE, challenge);
     }
-    if let Some(id) = status.metadata().get("x-request-id")
+    if let Some(id) = status.metadata().get(X_REQUEST_ID.as_str())
         && let Ok(value) = HeaderValue::from_bytes(id.as_bytes())
     {
-        response.headers_mut().insert("x-request-id", value);
+        response.headers_mut().insert(X_REQUEST_ID, value);
     }
     response
 }
