@@ -20,6 +20,7 @@ mod database;
 mod dispatch;
 mod health;
 mod port;
+mod rest_methods;
 mod security;
 
 pub use security::PolicyReloader;
@@ -32,6 +33,7 @@ use crate::transcode::openapi::openapi_document;
 use crate::transcode::router::Router;
 use crate::transcode::rules::{self, DEFAULT_RULES, RulesError};
 use port::port_service;
+use rest_methods::RestMethods;
 
 pub use database::{OpenedStore, migrate, open_store};
 
@@ -263,13 +265,15 @@ async fn run(
     health
         .set_serving::<pb::control::operations_control_server::OperationsControlServer<ControlGrpc>>()
         .await;
-    let public_routes = public_routes(
-        &core,
-        &config,
-        health_service.clone(),
-        security.public.is_open(),
-    )?;
-    let control_routes = control_routes(&core, &config, health_service, security.control.is_open());
+    let public_operations = operations_server(&core, &config, security.public.is_open());
+    let control_operations = operations_server(&core, &config, security.control.is_open());
+    let control_server = control_server(&core, &config, security.control.is_open());
+    let public_routes = public_routes(public_operations.clone(), health_service.clone())?;
+    // Workers poll and wait too, so the control listener also serves the
+    // public methods; the public listener never serves the control ones.
+    let control_routes = Routes::new(control_server.clone())
+        .add_service(control_operations.clone())
+        .add_service(health_service);
 
     let edge = GrpcEdgeLayer::new(&config.service_name);
     let rules_text = match &config.http_rules {
@@ -295,6 +299,7 @@ async fn run(
     };
     let public_service = port_service(
         public_routes,
+        RestMethods::one(public_operations),
         edge.clone(),
         security.public.clone(),
         gateway(&[PUBLIC_SERVICE], &security.public)?,
@@ -302,6 +307,7 @@ async fn run(
     );
     let control_service = port_service(
         control_routes,
+        RestMethods::two(control_server, control_operations),
         edge,
         security.control.clone(),
         gateway(&[CONTROL_SERVICE, PUBLIC_SERVICE], &security.control)?,
@@ -362,22 +368,37 @@ fn trusts<A>(adapter: A, open: bool, with_default_caller: fn(A, Caller) -> A) ->
     }
 }
 
-fn public_routes(
-    core: &Core,
-    config: &ServerConfig,
-    health: tonic_health::pb::health_server::HealthServer<
-        impl tonic_health::pb::health_server::Health,
-    >,
-    open: bool,
-) -> Result<Routes, ServerError> {
+type OperationsServer = pb::longrunning::operations_server::OperationsServer<OperationsGrpc>;
+type ControlServer = pb::control::operations_control_server::OperationsControlServer<ControlGrpc>;
+
+fn operations_server(core: &Core, config: &ServerConfig, open: bool) -> OperationsServer {
     let max = config.limits.max_message_bytes;
-    let operations = pb::longrunning::operations_server::OperationsServer::new(trusts(
+    OperationsServer::new(trusts(
         OperationsGrpc::new(core.clone(), &config.service_name),
         open,
         OperationsGrpc::with_default_caller,
     ))
     .max_decoding_message_size(max)
-    .max_encoding_message_size(max);
+    .max_encoding_message_size(max)
+}
+
+fn control_server(core: &Core, config: &ServerConfig, open: bool) -> ControlServer {
+    let max = config.limits.max_message_bytes;
+    ControlServer::new(trusts(
+        ControlGrpc::new(core.clone(), &config.service_name),
+        open,
+        ControlGrpc::with_default_caller,
+    ))
+    .max_decoding_message_size(max)
+    .max_encoding_message_size(max)
+}
+
+fn public_routes(
+    operations: OperationsServer,
+    health: tonic_health::pb::health_server::HealthServer<
+        impl tonic_health::pb::health_server::Health,
+    >,
+) -> Result<Routes, ServerError> {
     let reflection_v1 = public_reflection().build_v1()?;
     let reflection_v1alpha = public_reflection().build_v1alpha()?;
     Ok(Routes::new(operations)
@@ -394,35 +415,6 @@ fn public_reflection() -> tonic_reflection::server::Builder<'static> {
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .with_service_name("google.longrunning.Operations")
         .with_service_name("grpc.health.v1.Health")
-}
-
-fn control_routes(
-    core: &Core,
-    config: &ServerConfig,
-    health: tonic_health::pb::health_server::HealthServer<
-        impl tonic_health::pb::health_server::Health,
-    >,
-    open: bool,
-) -> Routes {
-    let max = config.limits.max_message_bytes;
-    let control = pb::control::operations_control_server::OperationsControlServer::new(trusts(
-        ControlGrpc::new(core.clone(), &config.service_name),
-        open,
-        ControlGrpc::with_default_caller,
-    ))
-    .max_decoding_message_size(max)
-    .max_encoding_message_size(max);
-    // Workers poll and wait too, so the control listener also serves the
-    // public methods; the public listener never serves the control ones.
-    let operations = pb::longrunning::operations_server::OperationsServer::new(trusts(
-        OperationsGrpc::new(core.clone(), &config.service_name),
-        open,
-        OperationsGrpc::with_default_caller,
-    ))
-    .max_decoding_message_size(max);
-    Routes::new(control)
-        .add_service(operations)
-        .add_service(health)
 }
 
 async fn bind(addr: SocketAddr) -> Result<TcpListener, ServerError> {
@@ -479,8 +471,10 @@ where
             }
         };
         let _ = stream.set_nodelay(true);
+        // No HTTP/1.1 upgrades: nothing here speaks WebSocket, and hyper
+        // does not do `Upgrade: h2c` (h2c clients start with the preface).
         let connection = builder
-            .serve_connection_with_upgrades(
+            .serve_connection(
                 TokioIo::new(stream),
                 TowerToHyperService::new(service.clone()),
             )

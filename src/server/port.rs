@@ -16,8 +16,9 @@ use crate::grpc::edge::GrpcEdgeLayer;
 use crate::transcode::gateway::{GatewayConfig, RestGateway};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
-pub fn port_service(
+pub fn port_service<M>(
     routes: Routes,
+    rest_methods: M,
     edge: GrpcEdgeLayer,
     auth: AuthLayer,
     gateway: GatewayConfig,
@@ -29,24 +30,40 @@ pub fn port_service(
     Future: Send + 'static,
 > + Clone
 + Send
-+ 'static {
++ 'static
+where
+    M: tower::Service<
+            Request<tonic::body::Body>,
+            Response = Response<tonic::body::Body>,
+            Error = std::convert::Infallible,
+            Future: Send + 'static,
+        > + Clone
+        + Send
+        + Sync
+        + 'static,
+{
     // Authentication sits behind the edge (so refusals get request ids and
     // deadlines) and in front of the routes, on the one path that gRPC,
     // gRPC-Web and REST share. An open plane has no layer at all: its
     // routes were built to trust callers (`server::trusts`), so the hot
     // path pays nothing for a check that admits everyone.
-    let grpc = ServiceBuilder::new()
-        .layer(edge)
-        .option_layer((!auth.is_open()).then_some(auth))
-        // Both sides of the option answer with the same error type.
-        .map_err(|never: std::convert::Infallible| -> BoxError { match never {} })
-        .service(routes);
+    let behind_edge = |edge: GrpcEdgeLayer, auth: AuthLayer| {
+        ServiceBuilder::new()
+            .layer(edge)
+            .option_layer((!auth.is_open()).then_some(auth))
+            // Both sides of the option answer with the same error type.
+            .map_err(|never: std::convert::Infallible| -> BoxError { match never {} })
+    };
+    let grpc = behind_edge(edge.clone(), auth.clone()).service(routes);
+    // REST reaches the same tonic services behind the same layers, without
+    // the general router (see `rest_methods`).
+    let rest = behind_edge(edge, auth).service(rest_methods);
     let dispatch = Dispatch::new(
         grpc.clone(),
         ServiceBuilder::new()
             .layer(tonic_web::GrpcWebLayer::new())
-            .service(grpc.clone()),
-        RestGateway::new(gateway, grpc),
+            .service(grpc),
+        RestGateway::new(gateway, rest),
     );
     let cors = cors_layer(cors_origins);
     ServiceBuilder::new().option_layer(cors).service(dispatch)
