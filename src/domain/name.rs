@@ -15,6 +15,18 @@ pub enum NameError {
     RequestId(String),
 }
 
+impl NameError {
+    /// The text that was rejected.
+    pub fn input(&self) -> &str {
+        match self {
+            NameError::OperationName(text)
+            | NameError::Parent(text)
+            | NameError::OperationId(text)
+            | NameError::RequestId(text) => text,
+        }
+    }
+}
+
 const MAX_SEGMENT: usize = 128;
 /// The location that lists across every location of a project (AIP-159).
 const ALL_LOCATIONS: &str = "-";

@@ -71,7 +71,7 @@ impl ctl::operations_control_server::OperationsControl for ControlGrpc {
         let op = self
             .base
             .core
-            .update_operation(&caller, &request.name, request.metadata.map(any_to_payload))
+            .update_operation(&caller, request.name, request.metadata.map(any_to_payload))
             .await
             .map_err(|e| self.base.fail(&e))?;
         Ok(Response::new(operation_to_pb(&op)))
@@ -94,7 +94,7 @@ impl ctl::operations_control_server::OperationsControl for ControlGrpc {
         let op = self
             .base
             .core
-            .complete_operation(&caller, &request.name, outcome)
+            .complete_operation(&caller, request.name, outcome)
             .await
             .map_err(|e| self.base.fail(&e))?;
         Ok(Response::new(operation_to_pb(&op)))
@@ -110,7 +110,7 @@ impl ctl::operations_control_server::OperationsControl for ControlGrpc {
         let events = self
             .base
             .core
-            .watch_operation(&caller, &request.get_ref().name)
+            .watch_operation(&caller, request.into_inner().name)
             .await
             .map_err(|e| self.base.fail(&e))?;
         let domain = Arc::clone(&self.base.domain);
