@@ -170,6 +170,10 @@ impl OperationName {
         &self.full
     }
 
+    pub fn into_string(self) -> String {
+        self.full
+    }
+
     pub fn project(&self) -> &str {
         &self.full["projects/".len()..self.project_end]
     }

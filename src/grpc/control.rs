@@ -59,7 +59,7 @@ impl ctl::operations_control_server::OperationsControl for ControlGrpc {
             )
             .await
             .map_err(|e| self.base.fail(&e))?;
-        Ok(Response::new(operation_to_pb(&op)))
+        Ok(Response::new(operation_to_pb(op)))
     }
 
     async fn update_operation(
@@ -74,7 +74,7 @@ impl ctl::operations_control_server::OperationsControl for ControlGrpc {
             .update_operation(&caller, request.name, request.metadata.map(any_to_payload))
             .await
             .map_err(|e| self.base.fail(&e))?;
-        Ok(Response::new(operation_to_pb(&op)))
+        Ok(Response::new(operation_to_pb(op)))
     }
 
     async fn complete_operation(
@@ -97,7 +97,7 @@ impl ctl::operations_control_server::OperationsControl for ControlGrpc {
             .complete_operation(&caller, request.name, outcome)
             .await
             .map_err(|e| self.base.fail(&e))?;
-        Ok(Response::new(operation_to_pb(&op)))
+        Ok(Response::new(operation_to_pb(op)))
     }
 
     type WatchOperationStream = WatchResponseStream;
@@ -116,7 +116,8 @@ impl ctl::operations_control_server::OperationsControl for ControlGrpc {
         let domain = Arc::clone(&self.base.domain);
         let stream = events.map(move |event| match event {
             Ok(event) => Ok(ctl::OperationEvent {
-                operation: Some(operation_to_pb(&event.operation)),
+                // A change is shared with every subscriber: then this copies.
+                operation: Some(operation_to_pb(Arc::unwrap_or_clone(event.operation))),
                 cancel_requested: event.cancel_requested,
             }),
             Err(err) => Err(error_status(&err, &domain)),

@@ -59,7 +59,7 @@ impl lro::operations_server::Operations for OperationsGrpc {
             .await
             .map_err(|e| self.base.fail(&e))?;
         Ok(Response::new(lro::ListOperationsResponse {
-            operations: page.operations.iter().map(operation_to_pb).collect(),
+            operations: page.operations.into_iter().map(operation_to_pb).collect(),
             next_page_token: page.next_page_token,
             unreachable: page.unreachable,
         }))
@@ -76,7 +76,7 @@ impl lro::operations_server::Operations for OperationsGrpc {
             .get_operation(&caller, request.into_inner().name)
             .await
             .map_err(|e| self.base.fail(&e))?;
-        Ok(Response::new(operation_to_pb(&op)))
+        Ok(Response::new(operation_to_pb(op)))
     }
 
     async fn delete_operation(
@@ -122,6 +122,6 @@ impl lro::operations_server::Operations for OperationsGrpc {
             .wait_operation(&caller, request.name, timeout, deadline)
             .await
             .map_err(|e| self.base.fail(&e))?;
-        Ok(Response::new(operation_to_pb(&op)))
+        Ok(Response::new(operation_to_pb(op)))
     }
 }
