@@ -34,8 +34,22 @@ const ALL_LOCATIONS: &str = "-";
 /// A URL-safe resource id segment holds only these bytes: no `/`, no `:`,
 /// nothing that percent decoding or path normalisation could change.
 fn is_segment_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')
+    SEGMENT_BYTES[usize::from(b)]
 }
+
+/// `is_segment_byte` as a table: every byte of every name in every call is
+/// looked up, and one load beats the chain of range tests.
+const SEGMENT_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b: u8 = 0;
+    loop {
+        table[b as usize] = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~');
+        if b == u8::MAX {
+            break table;
+        }
+        b += 1;
+    }
+};
 
 /// The checks of a segment besides its bytes.
 fn has_segment_shape(segment: &str) -> bool {
@@ -358,8 +372,19 @@ mod tests {
         assert!(RequestId::parse(&"x".repeat(129)).is_err());
     }
 
+    fn url_safe(b: u8) -> bool {
+        b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')
+    }
+
     fn is_valid_segment(segment: &str) -> bool {
-        has_segment_shape(segment) && segment.bytes().all(is_segment_byte)
+        has_segment_shape(segment) && segment.bytes().all(url_safe)
+    }
+
+    #[test]
+    fn segment_byte_table_holds_exactly_the_url_safe_bytes() {
+        for b in 0..=u8::MAX {
+            assert_eq!(is_segment_byte(b), url_safe(b), "byte {b}");
+        }
     }
 
     /// The grammar as first written, split on `/`: the byte scans must
