@@ -91,7 +91,7 @@ impl TaskContext {
     /// Reports progress: replaces the operation's metadata.
     pub async fn report(&self, metadata: Payload) -> Result<(), ServiceError> {
         self.core
-            .update_operation(&Caller::trusted(), &self.name, Some(metadata))
+            .update_operation(&Caller::trusted(), self.name.clone(), Some(metadata))
             .await
             .map(|_| ())
     }
@@ -169,7 +169,7 @@ impl Longrun {
             .await?;
         let name = op.name.as_str().to_owned();
         // Watching marks the work as started, so a cancel waits for the task.
-        let mut events = self.core.watch_operation(&trusted, &name).await?;
+        let mut events = self.core.watch_operation(&trusted, name.clone()).await?;
         let cancel = CancellationToken::new();
         let relay = cancel.clone();
         tokio::spawn(async move {
@@ -199,7 +199,7 @@ impl Longrun {
             };
             // The grace timer may have ended it first; then its result stands.
             if let Err(err) = core
-                .complete_operation(&Caller::trusted(), &name, Some(outcome))
+                .complete_operation(&Caller::trusted(), name.clone(), Some(outcome))
                 .await
             {
                 tracing::debug!(operation = %name, error = %err, "task result not recorded");

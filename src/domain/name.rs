@@ -15,31 +15,66 @@ pub enum NameError {
     RequestId(String),
 }
 
+impl NameError {
+    /// The text that was rejected.
+    pub fn input(&self) -> &str {
+        match self {
+            NameError::OperationName(text)
+            | NameError::Parent(text)
+            | NameError::OperationId(text)
+            | NameError::RequestId(text) => text,
+        }
+    }
+}
+
 const MAX_SEGMENT: usize = 128;
 /// The location that lists across every location of a project (AIP-159).
 const ALL_LOCATIONS: &str = "-";
 
-/// A URL-safe resource id segment: no `/`, no `:`, nothing that percent
-/// decoding or path normalisation could change.
-fn is_valid_segment(segment: &str) -> bool {
-    !segment.is_empty()
-        && segment.len() <= MAX_SEGMENT
-        && segment != "."
-        && segment != ".."
-        && segment
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'))
+/// A URL-safe resource id segment holds only these bytes: no `/`, no `:`,
+/// nothing that percent decoding or path normalisation could change.
+fn is_segment_byte(b: u8) -> bool {
+    SEGMENT_BYTES[usize::from(b)]
 }
 
-/// Splits `projects/{p}/locations/{l}` off the front of a name.
-fn parse_parent_segments(name: &str) -> Option<(&str, &str, std::str::Split<'_, char>)> {
-    let mut parts = name.split('/');
-    let (Some("projects"), Some(project), Some("locations"), Some(location)) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return None;
-    };
-    Some((project, location, parts))
+/// `is_segment_byte` as a table: every byte of every name in every call is
+/// looked up, and one load beats the chain of range tests.
+const SEGMENT_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b: u8 = 0;
+    loop {
+        table[b as usize] = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~');
+        if b == u8::MAX {
+            break table;
+        }
+        b += 1;
+    }
+};
+
+/// The checks of a segment besides its bytes.
+fn has_segment_shape(segment: &str) -> bool {
+    !segment.is_empty() && segment.len() <= MAX_SEGMENT && segment != "." && segment != ".."
+}
+
+/// The valid segment at the front of `text`, and what follows it: nothing,
+/// or a byte no segment holds, such as `/`. One pass over bytes, because
+/// every call parses a name and `str::split` with its char searcher cost
+/// several times more.
+fn leading_segment(text: &str) -> Option<(&str, &str)> {
+    let end = text
+        .bytes()
+        .position(|b| !is_segment_byte(b))
+        .unwrap_or(text.len());
+    let (segment, rest) = text.split_at_checked(end)?;
+    has_segment_shape(segment).then_some((segment, rest))
+}
+
+/// Splits `projects/{p}/locations/{l}` off the front of a name; the rest
+/// is empty or starts with a byte that no segment holds.
+fn parse_parent_segments(name: &str) -> Option<(&str, &str, &str)> {
+    let (project, rest) = leading_segment(name.strip_prefix("projects/")?)?;
+    let (location, rest) = leading_segment(rest.strip_prefix("/locations/")?)?;
+    Some((project, location, rest))
 }
 
 /// `projects/{project}/locations/{location}`, the parent of operations.
@@ -70,20 +105,14 @@ impl ParentName {
     /// A parent to list under: `-` is allowed as the location, and a trailing
     /// `/operations` is tolerated because gRPC clients send the collection name.
     pub fn parse_for_list(text: &str) -> Result<Self, NameError> {
-        let invalid = || NameError::Parent(text.to_owned());
-        let (project, location, mut rest) = parse_parent_segments(text).ok_or_else(invalid)?;
-        match (rest.next(), rest.next()) {
-            (None, None) | (Some("operations"), None) => {}
-            _ => return Err(invalid()),
+        // `-` is a valid segment, so it needs no case of its own here.
+        match parse_parent_segments(text) {
+            Some((project, location, "" | "/operations")) => Ok(Self {
+                project: project.to_owned(),
+                location: location.to_owned(),
+            }),
+            Some(_) | None => Err(NameError::Parent(text.to_owned())),
         }
-        let location_ok = location == ALL_LOCATIONS || is_valid_segment(location);
-        if !is_valid_segment(project) || !location_ok {
-            return Err(invalid());
-        }
-        Ok(Self {
-            project: project.to_owned(),
-            location: location.to_owned(),
-        })
     }
 
     pub fn project(&self) -> &str {
@@ -125,26 +154,23 @@ pub struct OperationName {
 
 impl OperationName {
     pub fn parse(text: &str) -> Result<Self, NameError> {
-        let invalid = || NameError::OperationName(text.to_owned());
-        let (project, location, mut rest) = parse_parent_segments(text).ok_or_else(invalid)?;
-        let (Some("operations"), Some(id), None) = (rest.next(), rest.next(), rest.next()) else {
-            return Err(invalid());
-        };
-        if !is_valid_segment(project) || !is_valid_segment(location) || !is_valid_segment(id) {
-            return Err(invalid());
+        match operation_name_lengths(text) {
+            Some((project, location)) => Ok(Self::assemble(text.to_owned(), project, location)),
+            None => Err(NameError::OperationName(text.to_owned())),
         }
-        if location == ALL_LOCATIONS {
-            return Err(invalid());
-        }
-        Ok(Self::from_parts(project, location, id))
     }
 
     fn from_parts(project: &str, location: &str, id: &str) -> Self {
         let full = format!("projects/{project}/locations/{location}/operations/{id}");
-        let project_start = "projects/".len();
-        let project_end = project_start + project.len();
+        Self::assemble(full, project.len(), location.len())
+    }
+
+    /// `full` is a valid name whose project and location segments have these
+    /// lengths: a parsed name is its input, which is already canonical.
+    fn assemble(full: String, project_len: usize, location_len: usize) -> Self {
+        let project_end = "projects/".len() + project_len;
         let location_start = project_end + "/locations/".len();
-        let location_end = location_start + location.len();
+        let location_end = location_start + location_len;
         let id_start = location_end + "/operations/".len();
         Self {
             full,
@@ -156,6 +182,10 @@ impl OperationName {
 
     pub fn as_str(&self) -> &str {
         &self.full
+    }
+
+    pub fn into_string(self) -> String {
+        self.full
     }
 
     pub fn project(&self) -> &str {
@@ -182,6 +212,30 @@ impl fmt::Display for OperationName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.full)
     }
+}
+
+/// Owned text (a request's field) becomes the name without a copy; on
+/// failure the error keeps it.
+impl TryFrom<String> for OperationName {
+    type Error = NameError;
+
+    fn try_from(text: String) -> Result<Self, NameError> {
+        match operation_name_lengths(&text) {
+            Some((project, location)) => Ok(Self::assemble(text, project, location)),
+            None => Err(NameError::OperationName(text)),
+        }
+    }
+}
+
+/// The lengths of the project and location segments, if `text` is
+/// `projects/{project}/locations/{location}/operations/{id}` with a
+/// concrete location.
+fn operation_name_lengths(text: &str) -> Option<(usize, usize)> {
+    let (project, location, rest) = parse_parent_segments(text)?;
+    let (_id, "") = leading_segment(rest.strip_prefix("/operations/")?)? else {
+        return None;
+    };
+    (location != ALL_LOCATIONS).then_some((project.len(), location.len()))
 }
 
 /// The last segment of an operation name.
@@ -318,6 +372,60 @@ mod tests {
         assert!(RequestId::parse(&"x".repeat(129)).is_err());
     }
 
+    fn url_safe(b: u8) -> bool {
+        b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')
+    }
+
+    fn is_valid_segment(segment: &str) -> bool {
+        has_segment_shape(segment) && segment.bytes().all(url_safe)
+    }
+
+    #[test]
+    fn segment_byte_table_holds_exactly_the_url_safe_bytes() {
+        for b in 0..=u8::MAX {
+            assert_eq!(is_segment_byte(b), url_safe(b), "byte {b}");
+        }
+    }
+
+    /// The grammar as first written, split on `/`: the byte scans must
+    /// accept exactly what it accepts.
+    fn split_parse(text: &str) -> Option<(bool, Vec<&str>)> {
+        let parts: Vec<&str> = text.split('/').collect();
+        match parts.as_slice() {
+            ["projects", p, "locations", l, "operations", id]
+                if is_valid_segment(p) && is_valid_segment(l) && is_valid_segment(id) =>
+            {
+                Some((true, vec![*p, *l, *id]))
+            }
+            ["projects", p, "locations", l] | ["projects", p, "locations", l, "operations"]
+                if is_valid_segment(p) && is_valid_segment(l) =>
+            {
+                Some((false, vec![*p, *l]))
+            }
+            _ => None,
+        }
+    }
+
+    fn name_like() -> impl Strategy<Value = String> {
+        let part = || {
+            prop_oneof![
+                Just("projects".to_owned()),
+                Just("locations".to_owned()),
+                Just("operations".to_owned()),
+                Just("-".to_owned()),
+                Just("..".to_owned()),
+                "[a-z0-9._~:% -]{0,4}",
+                "\\PC{0,2}",
+            ]
+        };
+        let shaped = (part(), part(), part(), 0..4usize).prop_map(|(p, l, id, tail)| {
+            let tail = ["", "/operations", "/operations/", "/operations/x/"][tail];
+            format!("projects/{p}/locations/{l}{tail}{id}")
+        });
+        let loose = prop::collection::vec(part(), 0..8).prop_map(|parts| parts.join("/"));
+        prop_oneof![shaped, loose]
+    }
+
     proptest! {
         #[test]
         fn server_made_ids_are_url_safe_and_valid_names(random in any::<[u8; 17]>()) {
@@ -327,6 +435,30 @@ mod tests {
             let parent = ParentName::parse("projects/p/locations/l").expect("valid parent");
             let name = parent.operation(&id);
             prop_assert_eq!(OperationName::parse(name.as_str()).expect("round trip"), name);
+        }
+
+        #[test]
+        fn byte_scan_parsers_agree_with_split_grammar(text in name_like()) {
+            let operation = OperationName::parse(&text).ok();
+            let parent = ParentName::parse_for_list(&text).ok();
+            match split_parse(&text) {
+                Some((true, parts)) if parts[1] != "-" => {
+                    let name = operation.expect("valid operation name");
+                    prop_assert_eq!(vec![name.project(), name.location(), name.id()], parts);
+                    prop_assert_eq!(name.as_str(), text.as_str());
+                    prop_assert!(parent.is_none());
+                }
+                Some((false, parts)) => {
+                    let parent = parent.expect("valid parent");
+                    prop_assert_eq!(vec![parent.project(), parent.location()], parts);
+                    prop_assert!(operation.is_none());
+                }
+                Some((true, _)) | None => {
+                    prop_assert!(operation.is_none() && parent.is_none());
+                }
+            }
+            let owned = OperationName::try_from(text.clone());
+            prop_assert_eq!(owned, OperationName::parse(&text));
         }
 
         #[test]

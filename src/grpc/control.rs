@@ -59,7 +59,7 @@ impl ctl::operations_control_server::OperationsControl for ControlGrpc {
             )
             .await
             .map_err(|e| self.base.fail(&e))?;
-        Ok(Response::new(operation_to_pb(&op)))
+        Ok(Response::new(operation_to_pb(op)))
     }
 
     async fn update_operation(
@@ -71,10 +71,10 @@ impl ctl::operations_control_server::OperationsControl for ControlGrpc {
         let op = self
             .base
             .core
-            .update_operation(&caller, &request.name, request.metadata.map(any_to_payload))
+            .update_operation(&caller, request.name, request.metadata.map(any_to_payload))
             .await
             .map_err(|e| self.base.fail(&e))?;
-        Ok(Response::new(operation_to_pb(&op)))
+        Ok(Response::new(operation_to_pb(op)))
     }
 
     async fn complete_operation(
@@ -94,10 +94,10 @@ impl ctl::operations_control_server::OperationsControl for ControlGrpc {
         let op = self
             .base
             .core
-            .complete_operation(&caller, &request.name, outcome)
+            .complete_operation(&caller, request.name, outcome)
             .await
             .map_err(|e| self.base.fail(&e))?;
-        Ok(Response::new(operation_to_pb(&op)))
+        Ok(Response::new(operation_to_pb(op)))
     }
 
     type WatchOperationStream = WatchResponseStream;
@@ -110,13 +110,14 @@ impl ctl::operations_control_server::OperationsControl for ControlGrpc {
         let events = self
             .base
             .core
-            .watch_operation(&caller, &request.get_ref().name)
+            .watch_operation(&caller, request.into_inner().name)
             .await
             .map_err(|e| self.base.fail(&e))?;
         let domain = Arc::clone(&self.base.domain);
         let stream = events.map(move |event| match event {
             Ok(event) => Ok(ctl::OperationEvent {
-                operation: Some(operation_to_pb(&event.operation)),
+                // A change is shared with every subscriber: then this copies.
+                operation: Some(operation_to_pb(Arc::unwrap_or_clone(event.operation))),
                 cancel_requested: event.cancel_requested,
             }),
             Err(err) => Err(error_status(&err, &domain)),

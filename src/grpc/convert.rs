@@ -4,12 +4,15 @@ use crate::domain::{ErrorStatus, Operation, Outcome, Payload};
 use crate::pb;
 use crate::service::WireDuration;
 
-pub fn operation_to_pb(op: &Operation) -> pb::longrunning::Operation {
+/// Takes the operation by value: its strings and bytes move into the wire
+/// message instead of being copied (an answer is built on every call).
+pub fn operation_to_pb(op: Operation) -> pb::longrunning::Operation {
+    let done = op.is_done();
     pb::longrunning::Operation {
-        name: op.name.as_str().to_owned(),
-        metadata: op.metadata.as_ref().map(payload_to_any),
-        done: op.is_done(),
-        result: op.outcome.as_ref().map(|outcome| match outcome {
+        name: op.name.into_string(),
+        metadata: op.metadata.map(payload_to_any),
+        done,
+        result: op.outcome.map(|outcome| match outcome {
             Outcome::Response(payload) => {
                 pb::longrunning::operation::Result::Response(payload_to_any(payload))
             }
@@ -20,10 +23,10 @@ pub fn operation_to_pb(op: &Operation) -> pb::longrunning::Operation {
     }
 }
 
-pub fn payload_to_any(payload: &Payload) -> prost_types::Any {
+pub fn payload_to_any(payload: Payload) -> prost_types::Any {
     prost_types::Any {
-        type_url: payload.type_url.clone(),
-        value: payload.value.clone(),
+        type_url: payload.type_url,
+        value: payload.value,
     }
 }
 
@@ -34,11 +37,11 @@ pub fn any_to_payload(any: prost_types::Any) -> Payload {
     }
 }
 
-pub fn status_to_pb(status: &ErrorStatus) -> pb::rpc::Status {
+pub fn status_to_pb(status: ErrorStatus) -> pb::rpc::Status {
     pb::rpc::Status {
         code: status.code,
-        message: status.message.clone(),
-        details: status.details.iter().map(payload_to_any).collect(),
+        message: status.message,
+        details: status.details.into_iter().map(payload_to_any).collect(),
     }
 }
 
@@ -83,7 +86,7 @@ mod tests {
             Duration::from_secs(1),
         )
         .expect("running");
-        let wire = operation_to_pb(&op);
+        let wire = operation_to_pb(op);
         assert!(wire.done);
         let Some(pb::longrunning::operation::Result::Error(status)) = wire.result else {
             panic!("expected an error result");

@@ -59,7 +59,7 @@ impl lro::operations_server::Operations for OperationsGrpc {
             .await
             .map_err(|e| self.base.fail(&e))?;
         Ok(Response::new(lro::ListOperationsResponse {
-            operations: page.operations.iter().map(operation_to_pb).collect(),
+            operations: page.operations.into_iter().map(operation_to_pb).collect(),
             next_page_token: page.next_page_token,
             unreachable: page.unreachable,
         }))
@@ -73,10 +73,10 @@ impl lro::operations_server::Operations for OperationsGrpc {
         let op = self
             .base
             .core
-            .get_operation(&caller, &request.get_ref().name)
+            .get_operation(&caller, request.into_inner().name)
             .await
             .map_err(|e| self.base.fail(&e))?;
-        Ok(Response::new(operation_to_pb(&op)))
+        Ok(Response::new(operation_to_pb(op)))
     }
 
     async fn delete_operation(
@@ -86,7 +86,7 @@ impl lro::operations_server::Operations for OperationsGrpc {
         let caller = self.base.caller(&request)?;
         self.base
             .core
-            .delete_operation(&caller, &request.get_ref().name)
+            .delete_operation(&caller, request.into_inner().name)
             .await
             .map_err(|e| self.base.fail(&e))?;
         Ok(Response::new(()))
@@ -99,7 +99,7 @@ impl lro::operations_server::Operations for OperationsGrpc {
         let caller = self.base.caller(&request)?;
         self.base
             .core
-            .cancel_operation(&caller, &request.get_ref().name)
+            .cancel_operation(&caller, request.into_inner().name)
             .await
             .map_err(|e| self.base.fail(&e))?;
         Ok(Response::new(()))
@@ -119,9 +119,9 @@ impl lro::operations_server::Operations for OperationsGrpc {
         let op = self
             .base
             .core
-            .wait_operation(&caller, &request.name, timeout, deadline)
+            .wait_operation(&caller, request.name, timeout, deadline)
             .await
             .map_err(|e| self.base.fail(&e))?;
-        Ok(Response::new(operation_to_pb(&op)))
+        Ok(Response::new(operation_to_pb(op)))
     }
 }

@@ -40,14 +40,15 @@ pub(crate) fn duration_field(
 
 impl Core {
     /// The operation named by `text`, if `caller` may do `permission` on it.
+    /// Taking the request's own String lets the name keep it without a copy.
     pub(crate) fn authorized_operation(
         &self,
         caller: &Caller,
         permission: Permission,
-        text: &str,
+        text: String,
     ) -> Result<OperationName, ServiceError> {
         let name =
-            OperationName::parse(text).map_err(|err| malformed(caller, permission, text, err))?;
+            OperationName::try_from(text).map_err(|err| malformed(caller, permission, err))?;
         let _grant = authorize(caller, permission, Resource::Operation(&name))?;
         Ok(name)
     }
@@ -60,8 +61,7 @@ impl Core {
         permission: Permission,
         text: &str,
     ) -> Result<ParentName, ServiceError> {
-        let parent =
-            ParentName::parse(text).map_err(|err| malformed(caller, permission, text, err))?;
+        let parent = ParentName::parse(text).map_err(|err| malformed(caller, permission, err))?;
         let _grant = authorize(caller, permission, Resource::Parent(&parent))?;
         Ok(parent)
     }
@@ -71,15 +71,10 @@ impl Core {
 /// caller who holds the permission somewhere learns what is wrong with it;
 /// anyone else gets the same PERMISSION_DENIED as for a name they may not
 /// touch, so the API's shape is no oracle for strangers (AIP-211).
-pub(crate) fn malformed(
-    caller: &Caller,
-    permission: Permission,
-    text: &str,
-    err: NameError,
-) -> ServiceError {
+pub(crate) fn malformed(caller: &Caller, permission: Permission, err: NameError) -> ServiceError {
     if caller.allowed_anywhere(permission) {
         ServiceError::InvalidName(err)
     } else {
-        ServiceError::Auth(caller.denied_on_text(permission, text))
+        ServiceError::Auth(caller.denied_on_text(permission, err.input()))
     }
 }

@@ -88,7 +88,7 @@ impl Core {
     pub async fn update_operation(
         &self,
         caller: &Caller,
-        name: &str,
+        name: String,
         metadata: Option<Payload>,
     ) -> Result<Operation, ServiceError> {
         let name = self.authorized_operation(caller, Permission::Update, name)?;
@@ -103,7 +103,7 @@ impl Core {
     pub async fn complete_operation(
         &self,
         caller: &Caller,
-        name: &str,
+        name: String,
         outcome: Option<Outcome>,
     ) -> Result<Operation, ServiceError> {
         let name = self.authorized_operation(caller, Permission::Complete, name)?;
@@ -135,7 +135,7 @@ impl Core {
     pub async fn watch_operation(
         &self,
         caller: &Caller,
-        name: &str,
+        name: String,
     ) -> Result<WatchStream, ServiceError> {
         let name = self.authorized_operation(caller, Permission::Watch, name)?;
         let permit = self.waiter_permit()?;

@@ -37,7 +37,7 @@ impl Core {
     pub async fn get_operation(
         &self,
         caller: &Caller,
-        name: &str,
+        name: String,
     ) -> Result<Operation, ServiceError> {
         let name = self.authorized_operation(caller, Permission::Get, name)?;
         self.load(&name).await
@@ -52,7 +52,7 @@ impl Core {
         request: &ListRequest,
     ) -> Result<ListPage, ServiceError> {
         let parent = ParentName::parse_for_list(&request.name)
-            .map_err(|err| malformed(caller, Permission::List, &request.name, err))?;
+            .map_err(|err| malformed(caller, Permission::List, err))?;
         let visible = caller.list_scope(&parent)?;
         let page_size = match request.page_size {
             size if size < 0 => {
@@ -136,7 +136,11 @@ impl Core {
         }
     }
 
-    pub async fn cancel_operation(&self, caller: &Caller, name: &str) -> Result<(), ServiceError> {
+    pub async fn cancel_operation(
+        &self,
+        caller: &Caller,
+        name: String,
+    ) -> Result<(), ServiceError> {
         // A property of the server, not of any resource: telling a
         // stranger costs nothing.
         if !self.inner.settings.cancel_enabled {
@@ -156,7 +160,11 @@ impl Core {
         Ok(())
     }
 
-    pub async fn delete_operation(&self, caller: &Caller, name: &str) -> Result<(), ServiceError> {
+    pub async fn delete_operation(
+        &self,
+        caller: &Caller,
+        name: String,
+    ) -> Result<(), ServiceError> {
         let name = self.authorized_operation(caller, Permission::Delete, name)?;
         // An expired operation is already gone for callers.
         self.load(&name).await?;
@@ -173,7 +181,7 @@ impl Core {
     pub async fn wait_operation(
         &self,
         caller: &Caller,
-        name: &str,
+        name: String,
         timeout: Option<WireDuration>,
         deadline: Option<Instant>,
     ) -> Result<Operation, ServiceError> {

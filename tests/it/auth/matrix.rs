@@ -343,7 +343,7 @@ async fn every_role_may_do_exactly_its_methods_on_its_own_project() {
                             .core()
                             .delete_operation(
                                 &longrun::auth::Caller::trusted(),
-                                &format!("{parent}/operations/made"),
+                                format!("{parent}/operations/made"),
                             )
                             .await
                             .expect("delete made");
