@@ -17,11 +17,11 @@ use prost_reflect::{DescriptorPool, DynamicMessage};
 use tonic::Code;
 
 use super::render_cache::RenderCache;
-use super::request::build_request;
+use super::request::{PathOnlyPlan, build_request};
 use super::response::{RenderOptions, render_response};
 use super::router::{RouteResult, Router};
 use super::status::{error_body, error_body_from_status, www_authenticate};
-use super::{Binding, TranscodeError};
+use super::{Binding, PathBinding, TranscodeError};
 
 /// Headers of a REST request that travel on as gRPC metadata. Names are
 /// made once, not parsed from text on every request.
@@ -85,6 +85,8 @@ struct Shared {
     rendered: RenderCache,
     /// The gRPC path of each route, by its index in the router, made once.
     grpc_paths: Vec<http::Uri>,
+    /// How to encode each route's requests that carry only a path.
+    path_only: Vec<Option<PathOnlyPlan>>,
 }
 
 impl<S> RestGateway<S> {
@@ -92,6 +94,12 @@ impl<S> RestGateway<S> {
         Self {
             shared: Arc::new(Shared {
                 grpc_paths: config.router.bindings().iter().map(grpc_path).collect(),
+                path_only: config
+                    .router
+                    .bindings()
+                    .iter()
+                    .map(PathOnlyPlan::for_binding)
+                    .collect(),
                 config,
                 rendered: RenderCache::new(RENDER_CACHE_ENTRIES),
             }),
@@ -214,19 +222,25 @@ where
             return refuse(&err, &config.domain);
         }
     };
-    let content_type = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
-    let (message, options) = match build_request(
-        binding,
-        &path_bindings,
-        parts.uri.query(),
-        &body,
-        content_type,
-    ) {
-        Ok(built) => built,
-        Err(err) => return refuse(&err, &config.domain),
+    let query = parts.uri.query();
+    let path_only = shared
+        .path_only
+        .get(route)
+        .and_then(Option::as_ref)
+        .filter(|_| body.is_empty() && query.is_none());
+    let (framed, options) = match path_only.and_then(|plan| frame_path_only(plan, &path_bindings)) {
+        Some(framed) => (framed, RenderOptions::default()),
+        None => {
+            let content_type = parts
+                .headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok());
+            match build_request(binding, &path_bindings, query, &body, content_type) {
+                // The message is rarely larger than the JSON it came from.
+                Ok((message, options)) => (frame(&message, 64 + body.len()), options),
+                Err(err) => return refuse(&err, &config.domain),
+            }
+        }
     };
     let Some(path) = shared.grpc_paths.get(route) else {
         let err = TranscodeError::new(
@@ -236,12 +250,9 @@ where
         );
         return refuse(&err, &config.domain);
     };
-    // The message is rarely larger than the JSON it came from.
-    let size_hint = 64 + body.len();
     let call = grpc_request(
         path.clone(),
-        &message,
-        size_hint,
+        framed,
         &parts.headers,
         &config.forwarded_headers,
     );
@@ -289,22 +300,41 @@ where
 /// A gRPC message frame's header: a compression flag and a 4-byte length.
 const FRAME_HEADER: usize = 5;
 
-/// The in-process gRPC request for one REST call.
-fn grpc_request(
-    path: http::Uri,
-    message: &DynamicMessage,
-    size_hint: usize,
-    headers: &HeaderMap,
-    extra_headers: &[http::HeaderName],
-) -> Request<tonic::body::Body> {
-    // One pass: encode behind a placeholder frame header, then fill in the
-    // length (measuring first would walk the dynamic message twice).
+/// `message` as one gRPC message frame. One pass: encoded behind a
+/// placeholder header whose length is filled in after (measuring first
+/// would walk the dynamic message twice).
+fn frame(message: &DynamicMessage, size_hint: usize) -> Bytes {
     let mut framed = BytesMut::with_capacity(FRAME_HEADER + size_hint);
     framed.put_bytes(0, FRAME_HEADER);
     message.encode_raw(&mut framed);
+    seal_frame(framed)
+}
+
+/// A path-only request as one frame, or `None` for the general builder.
+fn frame_path_only(plan: &PathOnlyPlan, path: &[PathBinding]) -> Option<Bytes> {
+    let size: usize = path.iter().map(|bound| bound.value.len() + 8).sum();
+    let mut framed = BytesMut::with_capacity(FRAME_HEADER + size);
+    framed.put_bytes(0, FRAME_HEADER);
+    plan.encode(path, &mut framed).then(|| seal_frame(framed))
+}
+
+/// Writes the message length into a frame that starts with a placeholder
+/// header.
+fn seal_frame(mut framed: BytesMut) -> Bytes {
     let length = u32::try_from(framed.len() - FRAME_HEADER).unwrap_or(u32::MAX);
     framed[1..FRAME_HEADER].copy_from_slice(&length.to_be_bytes());
-    let mut request = Request::new(tonic::body::Body::new(Full::new(framed.freeze())));
+    framed.freeze()
+}
+
+/// The in-process gRPC request for one REST call: `framed` is the request
+/// message as a gRPC frame.
+fn grpc_request(
+    path: http::Uri,
+    framed: Bytes,
+    headers: &HeaderMap,
+    extra_headers: &[http::HeaderName],
+) -> Request<tonic::body::Body> {
+    let mut request = Request::new(tonic::body::Body::new(Full::new(framed)));
     *request.method_mut() = Method::POST;
     *request.version_mut() = http::Version::HTTP_2;
     *request.uri_mut() = path;

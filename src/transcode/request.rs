@@ -6,6 +6,7 @@
 //! the rules (INTERNAL).
 
 mod body;
+mod path_only;
 mod query;
 mod value;
 
@@ -22,6 +23,7 @@ use tonic::Code;
 pub use self::body::MAX_DEPTH;
 #[cfg(test)]
 pub(crate) use self::body::parse_message as parse_json;
+pub use self::path_only::PathOnlyPlan;
 pub use self::query::{MAX_QUERY_BYTES, MAX_QUERY_PARAMS};
 use super::response::RenderOptions;
 use super::{Binding, BodyRule, PathBinding, TranscodeError};
