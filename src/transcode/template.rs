@@ -287,12 +287,11 @@ impl<'a> SplitPath<'a> {
     }
 }
 
-/// Splits `rest` (the path without its leading `/`) at the last `:` of its
-/// last segment: (segments, raw verb).
-fn split_verb(rest: &str) -> Option<(&str, &str)> {
-    let last_segment_start = rest.rfind('/').map_or(0, |slash| slash + 1);
-    let colon = last_segment_start + rest[last_segment_start..].rfind(':')?;
-    Some((&rest[..colon], &rest[colon + 1..]))
+/// Splits a path's last segment at its last `:`: (head, raw verb). A
+/// segment holds no `/`, so only the colon is searched for.
+fn split_verb(segment: &str) -> Option<(&str, &str)> {
+    let colon = segment.rfind(':')?;
+    Some((&segment[..colon], &segment[colon + 1..]))
 }
 
 fn write_segment(text: &mut String, segment: &Segment) {

@@ -47,21 +47,19 @@ impl PathOnlyPlan {
     /// is empty: proto3 leaves an empty string out, a rule the general
     /// builder knows and this one does not need to.
     pub fn encode(&self, path: &[PathBinding], out: &mut impl BufMut) -> bool {
-        let values: Option<Vec<(u32, &str)>> = self
+        let value = |position: usize| path.get(position).map(|bound| bound.value.as_bytes());
+        let complete = self
             .fields
             .iter()
-            .map(|&(position, number)| {
-                let value = path.get(position)?.value.as_str();
-                (!value.is_empty()).then_some((number, value))
-            })
-            .collect();
-        let Some(values) = values else {
+            .all(|&(position, _)| value(position).is_some_and(|value| !value.is_empty()));
+        if !complete {
             return false;
-        };
-        for (number, value) in values {
+        }
+        for &(position, number) in &self.fields {
+            let value = value(position).unwrap_or_default();
             encode_key(number, WireType::LengthDelimited, out);
             encode_varint(value.len() as u64, out);
-            out.put_slice(value.as_bytes());
+            out.put_slice(value);
         }
         true
     }

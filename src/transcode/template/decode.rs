@@ -104,15 +104,8 @@ pub fn check_path(path: &str) -> Result<(), TranscodeError> {
 
 /// [`check_path`], keeping what it read: each segment raw and decoded.
 pub(crate) fn checked_segments(path: &str) -> Result<Vec<Segment<'_>>, TranscodeError> {
-    let invalid = |problem: String| {
-        TranscodeError::new(
-            Code::InvalidArgument,
-            "INVALID_PATH",
-            format!("invalid request path: {problem}"),
-        )
-    };
     let Some(rest) = path.strip_prefix('/') else {
-        return Err(invalid("it does not start with '/'".to_owned()));
+        return Err(invalid_path("it does not start with '/'".to_owned()));
     };
     // Room for the usual Google-style path without growing.
     let mut segments = Vec::with_capacity(8);
@@ -121,40 +114,55 @@ pub(crate) fn checked_segments(path: &str) -> Result<Vec<Segment<'_>>, Transcode
     }
     // One pass over the bytes finds the slashes and which segments have
     // escapes; only those are decoded (this runs on every REST request).
-    let bytes = rest.as_bytes();
     let mut start = 0;
     let mut escaped = false;
-    for end in 0..=bytes.len() {
-        match bytes.get(end) {
-            Some(b'%') => {
-                escaped = true;
-                continue;
+    for (end, byte) in rest.bytes().enumerate() {
+        match byte {
+            b'/' => {
+                push_segment(&mut segments, &rest[start..end], escaped)?;
+                start = end + 1;
+                escaped = false;
             }
-            Some(b'/') | None => {}
-            Some(_) => continue,
+            b'%' => escaped = true,
+            _ => {}
         }
-        let segment = &rest[start..end];
-        let position = segments.len() + 1;
-        let decoded = if escaped {
-            decode_full(segment).ok_or_else(|| {
-                invalid(format!(
-                    "segment {position} has a malformed percent-encoding or is not UTF-8"
-                ))
-            })?
-        } else {
-            Cow::Borrowed(segment)
-        };
-        if decoded.is_empty() {
-            return Err(invalid(format!("segment {position} is empty")));
-        }
-        if decoded == "." || decoded == ".." {
-            return Err(invalid(format!("segment {position} is a dot segment")));
-        }
-        segments.push((segment, decoded));
-        start = end + 1;
-        escaped = false;
     }
+    push_segment(&mut segments, &rest[start..], escaped)?;
     Ok(segments)
+}
+
+/// Checks one segment of a path and appends it, decoded when `escaped`.
+fn push_segment<'a>(
+    segments: &mut Vec<Segment<'a>>,
+    segment: &'a str,
+    escaped: bool,
+) -> Result<(), TranscodeError> {
+    let position = segments.len() + 1;
+    let decoded = if escaped {
+        decode_full(segment).ok_or_else(|| {
+            invalid_path(format!(
+                "segment {position} has a malformed percent-encoding or is not UTF-8"
+            ))
+        })?
+    } else {
+        Cow::Borrowed(segment)
+    };
+    if decoded.is_empty() {
+        return Err(invalid_path(format!("segment {position} is empty")));
+    }
+    if decoded.len() <= 2 && (decoded == "." || decoded == "..") {
+        return Err(invalid_path(format!("segment {position} is a dot segment")));
+    }
+    segments.push((segment, decoded));
+    Ok(())
+}
+
+fn invalid_path(problem: String) -> TranscodeError {
+    TranscodeError::new(
+        Code::InvalidArgument,
+        "INVALID_PATH",
+        format!("invalid request path: {problem}"),
+    )
 }
 
 /// A path segment as sent and fully decoded.
