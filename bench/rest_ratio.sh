@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # REST GET of one operation, longrun vs a bare hyper server returning the same
 # JSON from memory, over HTTP/1.1 (wrk) and h2c (h2load), interleaved over
-# several rounds so machine noise hits both alike; prints each round's ratios
-# and the medians. Usage: bench/rest_ratio.sh [rounds] [seconds]. Needs wrk,
-# h2load and a release build (bench/run.sh installs and builds them).
+# several short rounds so machine noise hits both alike; prints each round's
+# ratios, then the median and range. Usage: bench/rest_ratio.sh [rounds]
+# [seconds]. Needs wrk, h2load and a release build (bench/run.sh installs and
+# builds them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rounds=${1:-5}
-seconds=${2:-5}
+rounds=${1:-10}
+seconds=${2:-3}
 bin=target/release
 work=$(mktemp -d)
 $bin/examples/bench_bare_rest 127.0.0.1:19391 & bare=$!
@@ -31,5 +32,8 @@ for round in $(seq "$rounds"); do
   echo "round $round: HTTP/1.1 $o1 vs $b1 req/s = $r1; h2c $o2 vs $b2 req/s = $r2"
   h1_ratios+=("$r1"); h2_ratios+=("$r2")
 done
-median() { python3 -c "import statistics,sys; print(statistics.median(map(float, sys.argv[1:])))" "$@"; }
-echo "median ratio HTTP/1.1 $(median "${h1_ratios[@]}"), h2c $(median "${h2_ratios[@]}")"
+summary() {
+  python3 -c "import statistics,sys; r=list(map(float, sys.argv[1:])); print(f'median {statistics.median(r):.3f} (range {min(r):.3f}-{max(r):.3f})')" "$@"
+}
+echo "HTTP/1.1: $(summary "${h1_ratios[@]}")"
+echo "h2c:      $(summary "${h2_ratios[@]}")"
