@@ -14,7 +14,7 @@ repo="$(cd "$here/../.." && pwd)"
 venv="${LONGRUN_PYVENV:-$repo/target/pyvenv}"
 python="${PYTHON:-python3}"
 
-export LONGRUN_BIN="${LONGRUN_BIN:-$repo/target/debug/longrun}"
+export LONGRUN_BIN="${LONGRUN_BIN:-${CARGO_TARGET_DIR:-$repo/target}/debug/longrun}"
 case "$LONGRUN_BIN" in /*) ;; *) LONGRUN_BIN="$repo/$LONGRUN_BIN" ;; esac
 if [ ! -x "$LONGRUN_BIN" ]; then
   echo "run.sh: no longrun binary at $LONGRUN_BIN; build it (cargo build) or set LONGRUN_BIN" >&2
