@@ -73,10 +73,20 @@ const RENDER_CACHE_ENTRIES: NonZeroUsize = NonZeroUsize::new(1024).expect("not z
 
 /// A tower service for REST requests; `grpc` is the service that serves the
 /// same methods over gRPC.
-#[derive(Clone)]
 pub struct RestGateway<S> {
     shared: Arc<Shared>,
-    grpc: S,
+    /// Behind an `Arc`: hyper clones the gateway for every request, and
+    /// only the call itself needs a copy of the stack.
+    grpc: Arc<S>,
+}
+
+impl<S> Clone for RestGateway<S> {
+    fn clone(&self) -> Self {
+        Self {
+            shared: Arc::clone(&self.shared),
+            grpc: Arc::clone(&self.grpc),
+        }
+    }
 }
 
 /// What every clone of a gateway shares.
@@ -103,7 +113,7 @@ impl<S> RestGateway<S> {
                 config,
                 rendered: RenderCache::new(RENDER_CACHE_ENTRIES),
             }),
-            grpc,
+            grpc: Arc::new(grpc),
         }
     }
 }
@@ -130,7 +140,7 @@ where
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let shared = Arc::clone(&self.shared);
         // The clone is ready-checked in `forward`, the standard tower pattern.
-        let grpc = self.grpc.clone();
+        let grpc = S::clone(&self.grpc);
         Box::pin(async move { Ok(handle(shared, grpc, request).await) })
     }
 }
@@ -338,12 +348,10 @@ fn grpc_request(
     *request.method_mut() = Method::POST;
     *request.version_mut() = http::Version::HTTP_2;
     *request.uri_mut() = path;
+    // No `content-type` or `te`: the call never leaves the process, and
+    // neither the edge nor tonic's server reads them, so the common request
+    // (no forwarded headers) needs no header map at all.
     let grpc_headers = request.headers_mut();
-    grpc_headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/grpc"),
-    );
-    grpc_headers.insert(header::TE, HeaderValue::from_static("trailers"));
     // One walk over the (few) request headers compares names, where a
     // lookup per forwarded name would hash each of them.
     for (name, value) in headers {
