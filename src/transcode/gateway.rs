@@ -72,11 +72,14 @@ pub const OPENAPI_PATH: &str = "/openapi.json";
 const RENDER_CACHE_ENTRIES: NonZeroUsize = NonZeroUsize::new(1024).expect("not zero");
 
 /// A tower service for REST requests; `grpc` is the service that serves the
-/// same methods over gRPC.
+/// same methods over gRPC. It receives each call as an HTTP/2 `POST` to
+/// `/package.Service/Method` with one uncompressed message frame and no
+/// `content-type` or `te` header (tonic's servers read neither), plus the
+/// forwarded headers and `grpc-timeout`.
 pub struct RestGateway<S> {
     shared: Arc<Shared>,
-    /// Behind an `Arc`: hyper clones the gateway for every request, and
-    /// only the call itself needs a copy of the stack.
+    /// Behind an `Arc`: the gateway is cloned for every request, and only
+    /// the call itself needs a copy of the stack.
     grpc: Arc<S>,
 }
 
