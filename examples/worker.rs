@@ -28,14 +28,14 @@ use longrun::pb::longrunning::Operation;
 use longrun::pb::rpc;
 use prost::Message;
 use tokio::sync::{oneshot, watch};
+use tokio::time::Instant;
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
 
-/// Every unary call gets this deadline; the Watch stream has none, since it
-/// lasts as long as the work.
+/// Every unary call gets this deadline, and waits up to it for a server that
+/// is away (a restart, a deploy) instead of failing at once. The Watch stream
+/// has none, since it lasts as long as the work.
 const RPC_TIMEOUT: Duration = Duration::from_secs(10);
-/// Attempts of a call that fails with UNAVAILABLE before the server answered.
-const ATTEMPTS: u32 = 5;
 const METADATA_TYPE: &str = "type.googleapis.com/longrun.v1.OperationMetadata";
 const EMPTY_TYPE: &str = "type.googleapis.com/google.protobuf.Empty";
 
@@ -152,30 +152,30 @@ async fn create_operation(
     .await
 }
 
-/// One unary call with a deadline, tried again while the server answers
-/// UNAVAILABLE. That is safe for all three: Create carries a request_id,
-/// Update sends the whole metadata, and a repeated Complete is refused with
-/// FAILED_PRECONDITION, never applied twice.
+/// One unary call with a deadline, tried again while the answer is
+/// UNAVAILABLE and the deadline allows. That is safe for all three: Create
+/// carries a request_id, Update sends the whole metadata, and a repeated
+/// Complete is refused with FAILED_PRECONDITION, never applied twice.
 async fn unary<T, R, F, Fut>(client: &Client, message: T, call: F) -> Result<R, Status>
 where
     T: Clone,
     F: Fn(Client, Request<T>) -> Fut,
     Fut: Future<Output = Result<tonic::Response<R>, Status>>,
 {
-    let mut backoff = Duration::from_millis(200);
-    let mut attempt = 1;
+    let deadline = Instant::now() + RPC_TIMEOUT;
+    let mut backoff = Duration::from_millis(100);
     loop {
+        let left = deadline.saturating_duration_since(Instant::now());
         let mut request = Request::new(message.clone());
-        request.set_timeout(RPC_TIMEOUT);
-        let result = match tokio::time::timeout(RPC_TIMEOUT, call(client.clone(), request)).await {
+        request.set_timeout(left);
+        let result = match tokio::time::timeout(left, call(client.clone(), request)).await {
             Ok(result) => result.map(tonic::Response::into_inner),
             Err(_) => Err(Status::deadline_exceeded("no answer within the deadline")),
         };
         match result {
-            Err(e) if e.code() == Code::Unavailable && attempt < ATTEMPTS => {
+            Err(e) if e.code() == Code::Unavailable && Instant::now() + backoff < deadline => {
                 tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(3));
-                attempt += 1;
+                backoff = (backoff * 2).min(Duration::from_secs(1));
             }
             other => return other,
         }

@@ -4,7 +4,8 @@ worker processes.
 
     LONGRUN_PUBLIC=127.0.0.1:8080 LONGRUN_CONTROL=127.0.0.1:8081 pytest
 
-LONGRUN_RUST_WORKER, when set, names the Rust example's binary
+LONGRUN_BIN names the server binary, for the tests that start one of their
+own. LONGRUN_RUST_WORKER, when set, names the Rust example's binary
 (target/debug/examples/worker); each test then runs with both workers.
 """
 
@@ -15,6 +16,7 @@ import json
 import os
 import select
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -129,12 +131,13 @@ class Worker:
 
 @pytest.fixture(params=sorted(_commands()))
 def start_worker(request, server, tmp_path):
-    """start_worker(*args) runs the worker under test with these arguments."""
+    """start_worker(*args, on=server) runs the worker under test with these
+    arguments, against the session's server or the one given."""
     command = _commands()[request.param]
     started: list[Worker] = []
 
-    def start(*args: str) -> Worker:
-        worker = Worker(command, server.control, list(args), tmp_path / f"worker-{len(started)}.log")
+    def start(*args: str, on: Server = server) -> Worker:
+        worker = Worker(command, on.control, list(args), tmp_path / f"worker-{len(started)}.log")
         started.append(worker)
         return worker
 
@@ -155,3 +158,64 @@ def wait_for(what: str, probe):
         if time.monotonic() > deadline:
             pytest.fail(f"no {what} within {WITHIN_S}s")
         time.sleep(0.05)
+
+
+class OwnServer(Server):
+    """A `longrun serve` of one test's own, on a SQLite file, so that it can
+    be stopped and started again on the same ports with its operations."""
+
+    def __init__(self, binary: str, workdir: Path):
+        sockets = [socket.socket() for _ in range(2)]
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        public, control = (f"127.0.0.1:{s.getsockname()[1]}" for s in sockets)
+        for s in sockets:
+            s.close()
+        super().__init__(public=public, control=control)
+        self.binary = binary
+        self.database = f"sqlite://{workdir / 'ops.db'}"
+        self.log_path = workdir / "server.log"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LONGRUN_")}
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                [self.binary, "serve", "--listen", self.public, "--control-listen", self.control,
+                 "--database", self.database],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+            )
+        wait_for("server on " + self.public, self._ready)
+
+    def _ready(self) -> bool:
+        if self.proc.poll() is not None:
+            pytest.fail(f"longrun exited with {self.proc.returncode}:\n{self.log_path.read_text()}")
+        try:
+            for addr in (self.public, self.control):
+                host, port = addr.rsplit(":", 1)
+                socket.create_connection((host, int(port)), timeout=1).close()
+            return True
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            status = self.proc.wait(timeout=WITHIN_S)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            pytest.fail(f"longrun did not stop within {WITHIN_S}s of SIGTERM")
+        assert status == 0, f"longrun exited with {status}:\n{self.log_path.read_text()}"
+
+
+@pytest.fixture
+def own_server(tmp_path):
+    binary = os.environ.get("LONGRUN_BIN")
+    if not binary:
+        pytest.skip("set LONGRUN_BIN to the server binary (run.sh does)")
+    server = OwnServer(binary, tmp_path)
+    server.start()
+    yield server
+    if server.proc.poll() is None:
+        server.stop()

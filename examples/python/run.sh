@@ -120,7 +120,7 @@ fi
 cd "$here"
 status=0
 LONGRUN_PUBLIC="127.0.0.1:$public_port" LONGRUN_CONTROL="127.0.0.1:$control_port" \
-LONGRUN_RUST_WORKER="$rust_worker" \
+LONGRUN_RUST_WORKER="$rust_worker" LONGRUN_BIN="$bin" \
   timeout --signal=TERM --kill-after=10 300 "$venv/bin/python" -m pytest -q "$@" || status=$?
 case $status in
   0) ;;

@@ -124,6 +124,28 @@ def test_worker_stopped_by_sigterm_ends_the_operation_unavailable(server, start_
     assert "requestedCancellation" not in operation["metadata"]
 
 
+def test_worker_still_hears_a_cancel_after_a_server_restart(own_server, start_worker, parent):
+    steps = 600
+    worker = start_worker(
+        "--parent", parent, "--steps", str(steps), "--step-seconds", "0.05",
+        "--cancel-grace", str(LONG_GRACE_S), on=own_server,
+    )
+    before = progress(own_server, worker.name, steps)
+    own_server.stop()
+    own_server.start()
+    # Progress goes on, and a cancel reaches the worker through a Watch it
+    # opened again.
+    wait_for("progress after the restart", lambda: progress(own_server, worker.name, steps) > before)
+    assert own_server.cancel(worker.name) == {}
+    assert worker.wait() == 0, worker.log()
+
+    operation = own_server.get(worker.name)
+    assert operation["done"] is True
+    assert operation["error"]["code"] == 1, operation
+    assert operation["error"]["message"].startswith("cancelled after ")
+    assert operation["metadata"]["requestedCancellation"] is True
+
+
 def test_worker_given_a_done_operation_changes_nothing(server, start_worker, parent):
     created = server.create(parent, {"metadata": {"@type": METADATA_TYPE, "statusMessage": "queued"}})
     # Nobody has started it, so the cancel ends it at once.

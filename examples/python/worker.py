@@ -50,14 +50,16 @@ except ImportError as e:
 
 log = logging.getLogger("worker")
 
-# Every unary call gets a deadline; the Watch stream has none, since it lasts
-# as long as the work.
+# Every unary call gets a deadline, and waits up to it for a server that is
+# away (a restart, a deploy) instead of failing at once (wait_for_ready). The
+# Watch stream has no deadline, since it lasts as long as the work.
 RPC_TIMEOUT_S = 10.0
+UNARY = {"timeout": RPC_TIMEOUT_S, "wait_for_ready": True}
 
-# grpcio retries a call that failed with UNAVAILABLE before the server
-# answered (a restart, a replica going away). That is safe for all four RPCs:
-# Create carries a request_id, Update sends the whole metadata each time, and
-# a repeated Complete is refused with FAILED_PRECONDITION, never applied twice.
+# grpcio also retries a call that the server answered with UNAVAILABLE. That
+# is safe for all four RPCs: Create carries a request_id, Update sends the
+# whole metadata each time, and a repeated Complete is refused with
+# FAILED_PRECONDITION, never applied twice.
 SERVICE_CONFIG = json.dumps(
     {
         "methodConfig": [
@@ -110,7 +112,7 @@ def create_operation(
         request_id=str(uuid.uuid4()),
         cancel_grace=duration_pb2.Duration(seconds=cancel_grace_s),
     )
-    return stub.CreateOperation(request, timeout=RPC_TIMEOUT_S)
+    return stub.CreateOperation(request, **UNARY)
 
 
 class Stop:
@@ -240,8 +242,7 @@ def report_progress(stub, name: str, metadata: metadata_pb2.OperationMetadata) -
     costs this one report, since the next one carries the whole state."""
     try:
         stub.UpdateOperation(
-            control_pb2.UpdateOperationRequest(name=name, metadata=pack(metadata)),
-            timeout=RPC_TIMEOUT_S,
+            control_pb2.UpdateOperationRequest(name=name, metadata=pack(metadata)), **UNARY
         )
         return True
     except grpc.RpcError as e:
@@ -260,7 +261,7 @@ def complete(stub, name: str, **result) -> bool:
     completed it): the first result stands."""
     try:
         stub.CompleteOperation(
-            control_pb2.CompleteOperationRequest(name=name, **result), timeout=RPC_TIMEOUT_S
+            control_pb2.CompleteOperationRequest(name=name, **result), **UNARY
         )
         return True
     except grpc.RpcError as e:
