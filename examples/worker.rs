@@ -241,7 +241,8 @@ async fn run_steps(
         }
     }
     let progress = format!("after {done} of {steps} steps");
-    let reason = *stopped.borrow();
+    // Finished work stands, even if a stop came after the last step.
+    let reason = (done < steps).then(|| stopped.borrow().unwrap_or(Stop::Lost));
     let outcome = match reason {
         None => {
             // A real worker packs its API's response message here, and the
