@@ -18,18 +18,21 @@ const CANCELLED_MESSAGE: &str = "cancelled by worker";
 
 #[derive(Args, Debug)]
 pub struct CreateArgs {
-    /// projects/P/locations/L
+    /// Where the operation lives: projects/P/locations/L.
     pub parent: String,
 
-    /// The operation id (AIP-122); the server makes one when absent.
+    /// The operation id (AIP-122: lowercase letters, digits and `-`, up to
+    /// 63); the server makes one when absent.
     #[arg(long)]
     pub id: Option<String>,
 
-    /// Idempotency key: a retry with the same key returns the same operation.
+    /// Idempotency key: a retry with the same key returns the same
+    /// operation.
     #[arg(long)]
     pub request_id: Option<String>,
 
-    /// How long a cancel waits for the worker [default: the server's].
+    /// How long a cancel waits for the worker to acknowledge [default: the
+    /// server's --cancel-grace].
     #[arg(long, value_parser = duration)]
     pub cancel_grace: Option<Duration>,
 }
@@ -53,11 +56,13 @@ impl CreateArgs {
 
 #[derive(Args, Debug)]
 pub struct UpdateArgs {
-    /// projects/P/locations/L/operations/ID
+    /// The operation: projects/P/locations/L/operations/ID.
     pub name: String,
 
-    /// A human-readable status for longrun.v1.OperationMetadata.
-    #[arg(long, default_value = "")]
+    /// A human-readable status. The metadata becomes
+    /// longrun.v1.OperationMetadata with it (the server keeps its times and
+    /// cancel flag).
+    #[arg(long, default_value = "", hide_default_value = true)]
     pub status_message: String,
 }
 
@@ -88,10 +93,11 @@ impl UpdateArgs {
         .multiple(false)
 ))]
 pub struct CompleteArgs {
-    /// projects/P/locations/L/operations/ID
+    /// The operation: projects/P/locations/L/operations/ID.
     pub name: String,
 
-    /// Acknowledge a cancel: error {code: 1 (CANCELLED), message: "cancelled by worker"}.
+    /// Acknowledge a cancel: error {code: 1 (CANCELLED), message:
+    /// "cancelled by worker"}.
     #[arg(long)]
     pub cancelled: bool,
 
@@ -260,13 +266,11 @@ mod tests {
 
     fn parse(args: &[&str]) -> Result<Verb, clap::Error> {
         let argv = ["longrun", "operations"].iter().chain(args).copied();
-        match Cli::try_parse_from(argv)?.command {
-            Command::Operations(OperationsArgs { verb, .. }) => Ok(verb),
-            Command::Serve(_) => panic!("parsed as serve"),
-            Command::Openapi(_) => panic!("parsed as openapi"),
-            Command::Migrate(_) => panic!("parsed as migrate"),
-            Command::Token(_) => panic!("parsed as token"),
-        }
+        let command = Cli::try_parse_from(argv)?.command;
+        let Command::Operations(OperationsArgs { verb, .. }) = command else {
+            panic!("parsed as {command:?}");
+        };
+        Ok(verb)
     }
 
     fn complete(args: &[&str]) -> Result<CompleteArgs, clap::Error> {
