@@ -105,6 +105,7 @@ fn completion_scripts_parse_in_their_shells() {
             .output();
         // A shell that is not installed cannot check its script.
         let Ok(checked) = checked else {
+            eprintln!("skipped: {shell} is not installed");
             continue;
         };
         assert!(
