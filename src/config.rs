@@ -99,6 +99,15 @@ pub struct ServeArgs {
     )]
     pub descriptor_sets: Vec<PathBuf>,
 
+    /// Give operations created without metadata an empty message of this
+    /// type (full name, e.g. myapi.v1.OperationMetadata); the server keeps
+    /// its create_time, end_time and requested_cancellation current, where
+    /// the type has them. It must be longrun.v1.OperationMetadata or come
+    /// from a --descriptor-set. Unset: such operations have no metadata,
+    /// which every client can read.
+    #[arg(long, env = "LONGRUN_DEFAULT_METADATA_TYPE", value_name = "FULL.NAME")]
+    pub default_metadata_type: Option<String>,
+
     /// After a cancel, how long the worker has to acknowledge before the
     /// server ends the operation as CANCELLED (at once if no worker started
     /// it); for operations created without their own cancel_grace.
@@ -189,6 +198,7 @@ impl ServeArgs {
                 wait_cap: self.wait_cap,
                 retention: self.retention,
                 max_waiters: self.max_waiters,
+                default_metadata_type: self.default_metadata_type,
             },
             service_name: self.service_name,
             http_rules: self.http_rules,
@@ -235,6 +245,7 @@ mod tests {
         assert_eq!(config.service.wait_cap, Duration::from_secs(60));
         assert_eq!(config.service.retention, Duration::from_secs(30 * 86_400));
         assert!(config.service.cancel_enabled);
+        assert_eq!(config.service.default_metadata_type, None);
         assert!(config.auth.tokens.is_none());
         assert_eq!(config.auth.permission_prefix, "cloudaicompanion");
         assert_eq!(

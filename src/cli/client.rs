@@ -293,7 +293,7 @@ pub async fn run(args: OperationsArgs) -> anyhow::Result<()> {
 mod tests {
     use super::*;
     use crate::cli::{Cli, Command};
-    use clap::{CommandFactory as _, Parser as _};
+    use clap::Parser as _;
 
     fn parse(args: &[&str]) -> Result<OperationsArgs, clap::Error> {
         let argv = ["longrun", "operations"].iter().chain(args).copied();
