@@ -47,6 +47,7 @@ pub enum Command {
     /// until SIGTERM or SIGINT, which drain the calls in flight first; SIGHUP
     /// reloads the policy files. Each flag can also be set with the
     /// environment variable shown; a flag wins over the environment.
+    /// Durations take a unit: 500ms, 1.5s, 5m, 2h, 30d.
     Serve(ServeArgs),
     /// Apply the database migrations, then exit (for replicas started with
     /// --migrate=false).
