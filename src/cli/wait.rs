@@ -25,10 +25,10 @@ const DEADLINE_SLACK: Duration = Duration::from_secs(10);
 
 #[derive(Args, Debug)]
 pub struct WaitArgs {
-    /// projects/P/locations/L/operations/ID
+    /// The operation: projects/P/locations/L/operations/ID.
     pub name: String,
 
-    /// How long to wait in all before giving up.
+    /// How long to wait in all before giving up (then exit 1).
     #[arg(long, default_value = "60s", value_parser = duration)]
     pub timeout: Duration,
 }
