@@ -1,4 +1,4 @@
-//! The flags of `longrun serve` (SPEC §5), each also read from
+//! The flags of `longrun serve` (the README's flags table), each also read from
 //! `LONGRUN_<NAME>`; flags win over the environment, the environment over
 //! the defaults. Validated here into the typed `ServerConfig`.
 

@@ -1,4 +1,4 @@
-//! The control-API verbs (SPEC §4), for producers and workers and for trying
+//! The control-API verbs (docs/behaviour.md §4), for producers and workers and for trying
 //! a server by hand: create, watch, update, complete. The request builders
 //! are pure so the flag-to-message mapping is testable without a server.
 

@@ -1,4 +1,4 @@
-//! The public-API verbs (SPEC §1): get, list, cancel, delete, over
+//! The public-API verbs (docs/behaviour.md §2): get, list, cancel, delete, over
 //! google.longrunning.Operations. `wait` has its own file.
 
 use anyhow::bail;

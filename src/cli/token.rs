@@ -1,5 +1,5 @@
 //! `longrun token keygen` and `longrun token mint`: a key pair and signed
-//! tokens for local development and tests (README "Security").
+//! tokens for local development and tests (docs/security.md).
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -20,7 +20,7 @@ const POLL: Duration = Duration::from_secs(2);
 /// turn the loop into a busy one.
 const MIN_ROUND: Duration = Duration::from_millis(250);
 /// Room for the network on top of the requested wait: the server answers at
-/// the end of the wait, never with DEADLINE_EXCEEDED (SPEC §1).
+/// the end of the wait, never with DEADLINE_EXCEEDED (docs/behaviour.md §2).
 const DEADLINE_SLACK: Duration = Duration::from_secs(10);
 
 #[derive(Args, Debug)]

@@ -1,4 +1,4 @@
-//! The authentication flags of `longrun serve` (README "Security").
+//! The authentication flags of `longrun serve` (docs/security.md).
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! The control API (SPEC §4): Create, Update, Complete, Watch.
+//! The control API (docs/behaviour.md §4): Create, Update, Complete, Watch.
 
 use std::time::Duration;
 
