@@ -26,6 +26,7 @@ mod security;
 pub use security::PolicyReloader;
 
 use crate::auth::{AuthSettings, Caller, PolicyError};
+use crate::console::ConsoleLayer;
 use crate::grpc::auth::AuthLayer;
 use crate::grpc::edge::GrpcEdgeLayer;
 use crate::transcode::gateway::GatewayConfig;
@@ -96,6 +97,8 @@ pub struct ServerConfig {
     pub health_probe_interval: Duration,
     /// Tokens, policies and what may run open (server/security.rs).
     pub auth: AuthSettings,
+    /// Serve the web console at `/console/` on the public port.
+    pub console: bool,
 }
 
 impl Default for ServerConfig {
@@ -114,6 +117,7 @@ impl Default for ServerConfig {
             postgres: PgSettings::default(),
             health_probe_interval: Duration::from_secs(1),
             auth: AuthSettings::default(),
+            console: true,
         }
     }
 }
@@ -304,6 +308,7 @@ async fn run(
         security.public.clone(),
         gateway(&[PUBLIC_SERVICE], &security.public)?,
         &config.cors_origins,
+        Some(ConsoleLayer::new(config.console)),
     );
     let control_service = port_service(
         control_routes,
@@ -312,6 +317,7 @@ async fn run(
         security.control.clone(),
         gateway(&[CONTROL_SERVICE, PUBLIC_SERVICE], &security.control)?,
         &config.cors_origins,
+        None,
     );
 
     let stop = CancellationToken::new();
