@@ -116,15 +116,15 @@ function Summary({ operation }) {
     <${Row} label="Created"><${Time} value=${fields.createTime} /><//>
     <${Row} label="Ended"><${Time} value=${fields.endTime} /><//>
     <${Row} label=${operation.done ? 'Duration' : 'Running for'}>${ms === null ? none : duration(ms)}<//>
-    ${progress !== null && html`<${Row} label="Progress"><${Progress} percent=${progress} /><//>`}
     <${Row} label="Verb">${fields.verb || none}<//>
-    <${Row} label="Target" wide>${fields.target ? html`<code class="wrap">${fields.target}</code>` : none}<//>
-    <${Row} label="Status message" wide>${fields.statusMessage || none}<//>
     <${Row} label="Cancellation requested">${fields.requestedCancellation
       ? html`<${CancelMarker} />` : 'No'}<//>
-    ${fields.apiVersion && html`<${Row} label="API version">${fields.apiVersion}<//>`}
+    <${Row} label="Target" wide>${fields.target ? html`<code class="wrap">${fields.target}</code>` : none}<//>
+    <${Row} label="Status message" wide>${fields.statusMessage || none}<//>
+    ${progress !== null && html`<${Row} label="Progress" wide><${Progress} percent=${progress} /><//>`}
     <${Row} label="Metadata type" wide>${typeName(operation.metadata)
       ? html`<code>${typeName(operation.metadata)}</code>` : html`<span class="muted">no metadata</span>`}<//>
+    ${fields.apiVersion && html`<${Row} label="API version" wide>${fields.apiVersion}<//>`}
   </dl>`;
 }
 
