@@ -93,6 +93,14 @@ pub struct ServeArgs {
     )]
     pub descriptor_sets: Vec<PathBuf>,
 
+    /// Give operations created without metadata an empty message of this
+    /// type (full name, e.g. myapi.v1.OperationMetadata), whose create_time,
+    /// end_time and requested_cancellation the server keeps current. It must
+    /// be longrun.v1.OperationMetadata or come from a --descriptor-set.
+    /// Unset: such operations have no metadata, which every client can read.
+    #[arg(long, env = "LONGRUN_DEFAULT_METADATA_TYPE", value_name = "FULL.NAME")]
+    pub default_metadata_type: Option<String>,
+
     /// How long a cancel waits for the worker before it ends the operation,
     /// for operations created without their own cancel_grace.
     #[arg(long, env = "LONGRUN_CANCEL_GRACE", default_value = "30s", value_parser = duration)]
@@ -188,6 +196,7 @@ impl ServeArgs {
                 wait_cap: self.wait_cap,
                 retention: self.retention,
                 max_waiters: self.max_waiters,
+                default_metadata_type: self.default_metadata_type,
             },
             service_name: self.service_name,
             http_rules: self.http_rules,
@@ -235,6 +244,7 @@ mod tests {
         assert_eq!(config.service.wait_cap, Duration::from_secs(60));
         assert_eq!(config.service.retention, Duration::from_secs(30 * 86_400));
         assert!(config.service.cancel_enabled);
+        assert_eq!(config.service.default_metadata_type, None);
         assert!(config.auth.tokens.is_none());
         assert!(config.console);
         assert_eq!(config.auth.permission_prefix, "cloudaicompanion");

@@ -50,6 +50,9 @@ pub struct ServiceSettings {
     /// Open Waits and Watches the server holds at once, across connections;
     /// one more is RESOURCE_EXHAUSTED.
     pub max_waiters: usize,
+    /// The message type (full name, in the registry) of the metadata made
+    /// for an operation created without any; `None` leaves it without.
+    pub default_metadata_type: Option<String>,
 }
 
 impl Default for ServiceSettings {
@@ -60,6 +63,7 @@ impl Default for ServiceSettings {
             wait_cap: Duration::from_secs(60),
             retention: Duration::from_secs(30 * 24 * 3600),
             max_waiters: 10_000,
+            default_metadata_type: None,
         }
     }
 }
@@ -109,6 +113,7 @@ impl Core {
         settings: ServiceSettings,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, ServiceError> {
+        let metadata = MetadataKeeper::new(registry, settings.default_metadata_type.as_deref())?;
         let key = store.page_token_key().await?;
         let waiters = Arc::new(Semaphore::new(settings.max_waiters));
         Ok(Self {
@@ -117,7 +122,7 @@ impl Core {
                 notifier: Arc::new(Notifier::default()),
                 clock,
                 settings,
-                metadata: MetadataKeeper::new(registry),
+                metadata,
                 tokens: PageTokens::new(key),
                 grace_changed: Notify::new(),
                 shutdown: CancellationToken::new(),

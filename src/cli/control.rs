@@ -32,6 +32,21 @@ pub struct CreateArgs {
     /// How long a cancel waits for the worker [default: the server's].
     #[arg(long, value_parser = duration)]
     pub cancel_grace: Option<Duration>,
+
+    /// The method that started the work (metadata `verb`, e.g. create).
+    /// --verb, --target or --status-message give the operation longrun's
+    /// own metadata (longrun.v1.OperationMetadata); with none of them it
+    /// has none unless the server names a default type.
+    #[arg(long)]
+    pub verb: Option<String>,
+
+    /// The resource the work is on (metadata `target`).
+    #[arg(long)]
+    pub target: Option<String>,
+
+    /// A human-readable status (metadata `status_message`).
+    #[arg(long)]
+    pub status_message: Option<String>,
 }
 
 impl CreateArgs {
@@ -44,10 +59,32 @@ impl CreateArgs {
         Ok(pb::control::CreateOperationRequest {
             parent: self.parent.clone(),
             operation_id: self.id.clone().unwrap_or_default(),
-            metadata: None,
+            metadata: self.metadata(),
             request_id: self.request_id.clone().unwrap_or_default(),
             cancel_grace,
         })
+    }
+}
+
+impl CreateArgs {
+    fn metadata(&self) -> Option<prost_types::Any> {
+        if self.verb.is_none() && self.target.is_none() && self.status_message.is_none() {
+            return None;
+        }
+        let metadata = pb::control::OperationMetadata {
+            verb: self.verb.clone().unwrap_or_default(),
+            target: self.target.clone().unwrap_or_default(),
+            status_message: self.status_message.clone().unwrap_or_default(),
+            ..Default::default()
+        };
+        Some(longrun_metadata(&metadata))
+    }
+}
+
+fn longrun_metadata(metadata: &pb::control::OperationMetadata) -> prost_types::Any {
+    prost_types::Any {
+        type_url: METADATA_TYPE_URL.to_owned(),
+        value: metadata.encode_to_vec(),
     }
 }
 
@@ -56,25 +93,24 @@ pub struct UpdateArgs {
     /// projects/P/locations/L/operations/ID
     pub name: String,
 
-    /// A human-readable status for longrun.v1.OperationMetadata.
-    #[arg(long, default_value = "")]
-    pub status_message: String,
+    /// Replace the metadata with longrun.v1.OperationMetadata carrying this
+    /// status (the server keeps its own fields in it). Without it the update
+    /// only marks the work started and keeps the stored metadata.
+    #[arg(long)]
+    pub status_message: Option<String>,
 }
 
 impl UpdateArgs {
-    /// The metadata is replaced whole: only status_message is the worker's;
-    /// the server fills in create_time and requested_cancellation again.
     pub fn request(&self) -> pb::control::UpdateOperationRequest {
-        let metadata = pb::control::OperationMetadata {
-            status_message: self.status_message.clone(),
-            ..Default::default()
-        };
+        let metadata = self.status_message.as_ref().map(|status| {
+            longrun_metadata(&pb::control::OperationMetadata {
+                status_message: status.clone(),
+                ..Default::default()
+            })
+        });
         pb::control::UpdateOperationRequest {
             name: self.name.clone(),
-            metadata: Some(prost_types::Any {
-                type_url: METADATA_TYPE_URL.to_owned(),
-                value: metadata.encode_to_vec(),
-            }),
+            metadata,
         }
     }
 }
@@ -334,6 +370,35 @@ mod tests {
         let metadata =
             pb::control::OperationMetadata::decode(any.value.as_slice()).expect("decodes");
         assert_eq!(metadata.status_message, "50% done");
+    }
+
+    #[test]
+    fn update_without_a_status_message_sends_no_metadata() {
+        let Ok(Verb::Update(update)) = parse(&["update", NAME]) else {
+            panic!("not update");
+        };
+        assert_eq!(update.request().metadata, None);
+    }
+
+    #[test]
+    fn create_with_verb_and_target_sends_longrun_metadata() {
+        let Ok(Verb::Create(create)) = parse(&[
+            "create",
+            "projects/p/locations/l",
+            "--verb",
+            "build",
+            "--target",
+            "projects/p/builds/1",
+        ]) else {
+            panic!("not create");
+        };
+        let any = create.request().expect("valid").metadata.expect("metadata");
+        assert_eq!(any.type_url, METADATA_TYPE_URL);
+        let metadata =
+            pb::control::OperationMetadata::decode(any.value.as_slice()).expect("decodes");
+        assert_eq!(metadata.verb, "build");
+        assert_eq!(metadata.target, "projects/p/builds/1");
+        assert_eq!(metadata.status_message, "");
     }
 
     #[test]

@@ -172,6 +172,8 @@ impl Operation {
     }
 
     /// The worker reports progress. Counts as the worker having started.
+    /// Without metadata it is a heartbeat: the stored metadata stays, so a
+    /// worker that only says "started" never erases the producer's.
     pub fn update_metadata(
         &self,
         metadata: Option<Payload>,
@@ -181,7 +183,9 @@ impl Operation {
             return Err(TransitionError::AlreadyDone);
         }
         let mut next = self.next(now);
-        next.metadata = metadata;
+        if let Some(metadata) = metadata {
+            next.metadata = Some(metadata);
+        }
         next.started = true;
         Ok(next)
     }
@@ -328,6 +332,37 @@ mod tests {
             updated.request_cancel(at(2), RETENTION),
             CancelDecision::AwaitWorker(_)
         ));
+    }
+
+    #[test]
+    fn update_without_metadata_keeps_the_stored_metadata() {
+        let stored = Payload {
+            type_url: "type.googleapis.com/p.Meta".into(),
+            value: vec![1, 2, 3],
+        };
+        let mut op = running(Duration::from_secs(5), false);
+        op.metadata = Some(stored.clone());
+        let heartbeat = op.update_metadata(None, at(1)).expect("running");
+        assert_eq!(heartbeat.metadata, Some(stored));
+        assert!(heartbeat.started);
+        assert_eq!(heartbeat.version, op.version + 1);
+    }
+
+    #[test]
+    fn update_with_metadata_replaces_it() {
+        let mut op = running(Duration::from_secs(5), false);
+        op.metadata = Some(Payload {
+            type_url: "type.googleapis.com/p.Meta".into(),
+            value: vec![1],
+        });
+        let fresh = Payload {
+            type_url: "type.googleapis.com/p.Other".into(),
+            value: vec![9],
+        };
+        let updated = op
+            .update_metadata(Some(fresh.clone()), at(1))
+            .expect("running");
+        assert_eq!(updated.metadata, Some(fresh));
     }
 
     #[test]

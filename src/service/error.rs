@@ -37,6 +37,10 @@ pub enum ServiceError {
     ShuttingDown,
     #[error("too many open waits and watches on this server; retry later")]
     TooManyWaiters,
+    #[error(
+        "default metadata type {0:?} is not a known message: it must be longrun's own (longrun.v1.OperationMetadata) or come from a registered descriptor set"
+    )]
+    UnknownMetadataType(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -50,7 +54,8 @@ impl ServiceError {
             | ServiceError::InvalidFilter(_)
             | ServiceError::InvalidArgument { .. }
             | ServiceError::InvalidDuration { .. }
-            | ServiceError::InvalidPageToken(_) => ErrorKind::InvalidArgument,
+            | ServiceError::InvalidPageToken(_)
+            | ServiceError::UnknownMetadataType(_) => ErrorKind::InvalidArgument,
             ServiceError::NotFound(_) => ErrorKind::NotFound,
             ServiceError::AlreadyExists(_) => ErrorKind::AlreadyExists,
             ServiceError::AlreadyDone { .. } => ErrorKind::FailedPrecondition,
@@ -78,6 +83,7 @@ impl ServiceError {
             ServiceError::CancelDisabled => "CANCEL_DISABLED",
             ServiceError::ShuttingDown => "SHUTTING_DOWN",
             ServiceError::TooManyWaiters => "TOO_MANY_WAITERS",
+            ServiceError::UnknownMetadataType(_) => "UNKNOWN_METADATA_TYPE",
             ServiceError::Store(StoreError::Unavailable(_) | StoreError::Closed) => {
                 "STORE_UNAVAILABLE"
             }
@@ -107,6 +113,7 @@ impl ServiceError {
             | ServiceError::CancelDisabled
             | ServiceError::ShuttingDown
             | ServiceError::TooManyWaiters
+            | ServiceError::UnknownMetadataType(_)
             | ServiceError::Store(_) => Vec::new(),
             ServiceError::Auth(err) => err.metadata(),
         }

@@ -1,7 +1,12 @@
-//! Keeps the standard fields of operation metadata current (SPEC §3): when
-//! the metadata's type is in the registry and has `create_time`, `end_time`
-//! or `requested_cancellation`, the server writes them; otherwise the
-//! producer's bytes pass through untouched.
+//! Keeps the standard fields of operation metadata current: when the
+//! metadata's type is in the registry and has `create_time`, `end_time` or
+//! `requested_cancellation`, the server writes them; otherwise the
+//! producer's bytes pass through untouched. Also makes the metadata of an
+//! operation created without any, when the operator named a type for it.
+//!
+//! Without such a type an operation has no metadata at all: a REST client
+//! parses an `Any` strictly and knows only its own API's types, so any
+//! type of ours would break the generated clients of every other API.
 
 use std::collections::HashSet;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -13,7 +18,8 @@ use crate::domain::filter::FilterSchema;
 use crate::domain::{Operation, Payload};
 use crate::registry::TypeRegistry;
 
-const DEFAULT_METADATA: &str = "longrun.v1.OperationMetadata";
+use super::ServiceError;
+
 const TIMESTAMP: &str = "google.protobuf.Timestamp";
 const TYPE_URL_PREFIX: &str = "type.googleapis.com/";
 
@@ -22,29 +28,42 @@ pub struct MetadataKeeper {
     /// Every `a.b.c` field path of every candidate metadata type, for the
     /// filter's "unknown field" check.
     known_paths: HashSet<String>,
+    /// The type URL of the metadata made for operations created without
+    /// any; `None`: they have none.
+    default_type_url: Option<String>,
 }
 
 impl MetadataKeeper {
-    pub fn new(registry: TypeRegistry) -> Self {
+    /// `default_type` must name a message of the registry: a type the
+    /// server cannot decode would make metadata it can never stamp.
+    pub fn new(registry: TypeRegistry, default_type: Option<&str>) -> Result<Self, ServiceError> {
+        let default_type_url = match default_type {
+            None => None,
+            Some(name) if registry.pool().get_message_by_name(name).is_some() => {
+                Some(format!("{TYPE_URL_PREFIX}{name}"))
+            }
+            Some(name) => return Err(ServiceError::UnknownMetadataType(name.to_owned())),
+        };
         let mut known_paths = HashSet::new();
         for message in registry.candidate_metadata_types() {
             collect_paths(&message, String::new(), 0, &mut known_paths);
         }
-        Self {
+        Ok(Self {
             registry,
             known_paths,
-        }
+            default_type_url,
+        })
     }
 
     pub fn registry(&self) -> &TypeRegistry {
         &self.registry
     }
 
-    /// Metadata for an operation whose producer sent none.
+    /// Metadata for an operation whose producer sent none: an empty message
+    /// of the default type, which `stamp` then fills; `None` without one.
     pub fn default_metadata(&self) -> Option<Payload> {
-        self.registry.pool().get_message_by_name(DEFAULT_METADATA)?;
-        Some(Payload {
-            type_url: format!("{TYPE_URL_PREFIX}{DEFAULT_METADATA}"),
+        self.default_type_url.as_ref().map(|type_url| Payload {
+            type_url: type_url.clone(),
             value: Vec::new(),
         })
     }

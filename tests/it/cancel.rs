@@ -27,7 +27,7 @@ async fn started_with_grace(
 
 #[tokio::test]
 async fn cancel_of_unstarted_operation_is_done_cancelled_at_once() {
-    let server = TestServer::start().await;
+    let server = TestServer::with_default_metadata().await;
     let op = server.create().await;
     server.cancel(&op.name).await.expect("cancel succeeds");
     let got = server.get(&op.name).await.expect("still exists");
@@ -66,7 +66,7 @@ async fn cancel_then_worker_acknowledges_ends_cancelled() {
 
 #[tokio::test]
 async fn cancel_then_worker_completes_keeps_the_response() {
-    let server = TestServer::start().await;
+    let server = TestServer::with_default_metadata().await;
     let (name, mut watch) = started_with_grace(&server, Duration::from_secs(60)).await;
     server.cancel(&name).await.expect("cancel succeeds");
     assert!(next_event(&mut watch).await.cancel_requested);

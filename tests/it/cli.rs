@@ -77,6 +77,8 @@ async fn readme_walkthrough_ends_with_the_operation_cancelled() {
             "nightly-build",
             "--cancel-grace",
             "5m",
+            "--verb",
+            "build",
         ])
         .await;
     assert_eq!(created["name"], Value::String(name.clone()));

@@ -8,7 +8,7 @@ use tonic::Code;
 use crate::support::*;
 
 #[tokio::test]
-async fn create_makes_a_url_safe_name_with_default_metadata() {
+async fn create_without_metadata_makes_a_url_safe_name_and_no_metadata() {
     let server = TestServer::start().await;
     let op = server.create().await;
     let id = op
@@ -20,10 +20,58 @@ async fn create_makes_a_url_safe_name_with_default_metadata() {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
     );
     assert!(!op.done);
+    assert_eq!(
+        op.metadata, None,
+        "no type of ours that clients cannot read"
+    );
+    assert_eq!(server.get(&op.name).await.expect("get"), op);
+}
+
+#[tokio::test]
+async fn create_without_metadata_gets_the_default_type_when_one_is_set() {
+    let server = TestServer::with_default_metadata().await;
+    let op = server.create().await;
     let meta = metadata(&op);
-    assert!(meta.create_time.is_some());
+    assert!(meta.create_time.is_some(), "the server stamps create_time");
+    assert!(meta.end_time.is_none());
     assert!(!meta.requested_cancellation);
     assert_eq!(server.get(&op.name).await.expect("get"), op);
+}
+
+#[tokio::test]
+async fn create_with_metadata_keeps_the_producers_type_despite_a_default() {
+    let server = TestServer::with_default_metadata().await;
+    let own = prost_types::Any {
+        type_url: "type.googleapis.com/google.protobuf.Duration".into(),
+        value: prost::Message::encode_to_vec(&prost_types::Duration {
+            seconds: 7,
+            nanos: 0,
+        }),
+    };
+    let op = server
+        .create_with(ctl::CreateOperationRequest {
+            parent: PARENT.into(),
+            metadata: Some(own.clone()),
+            ..Default::default()
+        })
+        .await;
+    assert_eq!(op.metadata, Some(own));
+}
+
+#[tokio::test]
+async fn server_with_an_unknown_default_metadata_type_refuses_to_start() {
+    let mut settings = longrun::service::ServiceSettings::default();
+    settings.default_metadata_type = Some("myapi.v1.OperationMetadata".into());
+    let config = config("sqlite::memory:".into(), settings);
+    let Err(err) = longrun::server::start(config).await else {
+        panic!("a type the server cannot decode must be refused");
+    };
+    let message = err.to_string();
+    assert!(
+        message.contains("\"myapi.v1.OperationMetadata\""),
+        "{message}"
+    );
+    assert!(message.contains("descriptor set"), "{message}");
 }
 
 #[tokio::test]
@@ -280,7 +328,7 @@ async fn expired_operation_frees_its_id_before_the_purge_runs() {
 
 #[tokio::test]
 async fn metadata_times_do_not_change_when_the_worker_updates() {
-    let server = TestServer::start().await;
+    let server = TestServer::with_default_metadata().await;
     let created = server.create().await;
     let before = metadata(&created).create_time.expect("create_time");
     assert_eq!(
@@ -311,5 +359,78 @@ async fn metadata_times_do_not_change_when_the_worker_updates() {
         server.get(&created.name).await.expect("get"),
         done,
         "what Complete returned is what is stored"
+    );
+}
+
+/// longrun's own metadata with a verb, as a producer sends it.
+fn producer_metadata(verb: &str) -> prost_types::Any {
+    prost_types::Any {
+        type_url: format!("type.googleapis.com/{LONGRUN_METADATA}"),
+        value: prost::Message::encode_to_vec(&ctl::OperationMetadata {
+            verb: verb.into(),
+            target: "projects/test/builds/7".into(),
+            ..Default::default()
+        }),
+    }
+}
+
+#[tokio::test]
+async fn update_without_metadata_keeps_the_producers_metadata_for_a_later_cancel() {
+    let server = TestServer::start().await;
+    let created = server
+        .create_with(ctl::CreateOperationRequest {
+            parent: PARENT.into(),
+            metadata: Some(producer_metadata("build")),
+            ..Default::default()
+        })
+        .await;
+    let heartbeat = server
+        .control
+        .clone()
+        .update_operation(ctl::UpdateOperationRequest {
+            name: created.name.clone(),
+            metadata: None,
+        })
+        .await
+        .expect("heartbeat")
+        .into_inner();
+    assert_eq!(heartbeat.metadata, created.metadata, "nothing erased");
+
+    server.cancel(&created.name).await.expect("cancel");
+    let asked = server.get(&created.name).await.expect("get");
+    assert!(!asked.done, "the update marked the work started");
+    let meta = metadata(&asked);
+    assert!(meta.requested_cancellation, "the cancel is recorded");
+    assert_eq!(meta.verb, "build");
+    assert_eq!(meta.target, "projects/test/builds/7");
+}
+
+#[tokio::test]
+async fn update_with_metadata_replaces_it_and_the_server_keeps_its_fields() {
+    let server = TestServer::start().await;
+    let created = server
+        .create_with(ctl::CreateOperationRequest {
+            parent: PARENT.into(),
+            metadata: Some(producer_metadata("build")),
+            ..Default::default()
+        })
+        .await;
+    let created_at = metadata(&created).create_time;
+    assert!(created_at.is_some());
+    let replaced = server
+        .control
+        .clone()
+        .update_operation(ctl::UpdateOperationRequest {
+            name: created.name.clone(),
+            metadata: Some(producer_metadata("deploy")),
+        })
+        .await
+        .expect("update")
+        .into_inner();
+    let meta = metadata(&replaced);
+    assert_eq!(meta.verb, "deploy", "the worker's metadata replaces it");
+    assert_eq!(
+        meta.create_time, created_at,
+        "create_time stays the server's"
     );
 }

@@ -111,3 +111,61 @@ async fn registered_metadata_type_is_stamped_and_filterable() {
     let names: Vec<String> = listed.operations.into_iter().map(|op| op.name).collect();
     assert_eq!(names, vec![compiling.name]);
 }
+
+#[tokio::test]
+async fn producers_type_as_the_default_is_made_stamped_and_kept_by_heartbeats() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (set, pool) = descriptor_set(dir.path());
+    let mut config = config(
+        "sqlite::memory:".into(),
+        ServiceSettings {
+            default_metadata_type: Some("acme.v1.BuildMetadata".into()),
+            ..ServiceSettings::default()
+        },
+    );
+    config.descriptor_sets = vec![set];
+    let server = TestServer::with_config(config, None).await;
+    let descriptor = pool
+        .get_message_by_name("acme.v1.BuildMetadata")
+        .expect("type");
+    let decode = |op: &lro::Operation| {
+        let any = op.metadata.as_ref().expect("metadata");
+        assert_eq!(any.type_url, TYPE_URL, "the default type");
+        DynamicMessage::decode(descriptor.clone(), any.value.as_slice()).expect("decodes")
+    };
+    let has = |message: &DynamicMessage, field: &str| {
+        message.has_field(&descriptor.get_field_by_name(field).expect("field"))
+    };
+
+    let created = server.create().await;
+    let made = decode(&created);
+    assert!(has(&made, "create_time"), "the server stamps create_time");
+    assert!(!has(&made, "end_time"));
+
+    let heartbeat = server
+        .control
+        .clone()
+        .update_operation(ctl::UpdateOperationRequest {
+            name: created.name.clone(),
+            metadata: None,
+        })
+        .await
+        .expect("heartbeat")
+        .into_inner();
+    assert_eq!(heartbeat.metadata, created.metadata, "a heartbeat keeps it");
+
+    server.cancel(&created.name).await.expect("cancel");
+    let asked = server.get(&created.name).await.expect("get");
+    assert!(
+        !asked.done,
+        "the heartbeat started the work: the worker has its grace"
+    );
+    let flagged = decode(&asked);
+    assert_eq!(
+        flagged
+            .get_field_by_name("requested_cancellation")
+            .expect("flag")
+            .as_bool(),
+        Some(true)
+    );
+}

@@ -251,7 +251,8 @@ async fn bad_filter_or_parent_is_invalid_argument() {
 
 #[tokio::test]
 async fn filter_on_metadata_fields_and_error_code() {
-    let server = TestServer::start().await;
+    // `plain` gets the default type's metadata, stamped by the server.
+    let server = TestServer::with_default_metadata().await;
     let tagged = server
         .create_with(ctl::CreateOperationRequest {
             parent: PARENT.into(),

@@ -113,8 +113,18 @@ fn error_reason(answer: &Answer) -> &str {
 }
 
 #[tokio::test]
-async fn get_returns_the_operation_as_proto3_json() {
+async fn get_of_an_operation_without_metadata_has_no_metadata_field() {
     let server = TestServer::start().await;
+    let rest = Rest::new(server.server.public_addr);
+    let op = server.create().await;
+    let answer = rest.get(&format!("/v1/{}", op.name)).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.json);
+    assert_eq!(answer.json, json!({"name": op.name}));
+}
+
+#[tokio::test]
+async fn get_returns_the_operation_as_proto3_json() {
+    let server = TestServer::with_default_metadata().await;
     let rest = Rest::new(server.server.public_addr);
     let op = server.create().await;
     let answer = rest.get(&format!("/v1/{}", op.name)).await;

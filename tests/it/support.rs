@@ -14,6 +14,15 @@ use prost::Message;
 use tonic::transport::Channel;
 
 pub const PARENT: &str = "projects/test/locations/us-east1";
+pub const LONGRUN_METADATA: &str = "longrun.v1.OperationMetadata";
+
+/// The settings of `--default-metadata-type longrun.v1.OperationMetadata`.
+pub fn default_metadata_settings() -> ServiceSettings {
+    ServiceSettings {
+        default_metadata_type: Some(LONGRUN_METADATA.into()),
+        ..ServiceSettings::default()
+    }
+}
 
 pub struct TestServer {
     pub server: RunningServer,
@@ -26,6 +35,13 @@ pub struct TestServer {
 impl TestServer {
     pub async fn start() -> Self {
         Self::with_settings(ServiceSettings::default()).await
+    }
+
+    /// A server started with `--default-metadata-type
+    /// longrun.v1.OperationMetadata`: operations created without metadata
+    /// get longrun's own, kept current by the server.
+    pub async fn with_default_metadata() -> Self {
+        Self::with_settings(default_metadata_settings()).await
     }
 
     pub async fn with_settings(settings: ServiceSettings) -> Self {

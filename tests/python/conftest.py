@@ -1,9 +1,19 @@
 """Fixtures for the tests with Google's own Python clients.
 
-One `longrun serve` runs for the whole session, on free loopback ports, with
-an in-memory database. Operations are made through the control API's REST
-transcoding with plain urllib, so the clients under test only ever do what
-a client of the public API does.
+Every test runs against three servers, one after the other, on free loopback
+ports with in-memory databases; they differ only in what an operation
+created without metadata carries (`--default-metadata-type`):
+
+- no-metadata: nothing, the default, which every client reads;
+- longrun-default: longrun's own `longrun.v1.OperationMetadata`, which a
+  REST client must first learn (here through gRPC reflection);
+- producer-default: the producer's own API type (Developer Connect's
+  `OperationMetadata`, registered with `--descriptor-set`), which that
+  API's generated client knows.
+
+Operations are made through the control API's REST transcoding with plain
+urllib, so the clients under test only ever do what a client of the public
+API does.
 """
 
 from __future__ import annotations
@@ -94,15 +104,11 @@ class Control:
         return self._call("POST", f"{parent}/operations", body)
 
     def start(self, name: str, metadata: dict | None = None) -> dict:
-        """UpdateOperation: replaces the metadata (by default longrun's own,
-        with a status message) and marks the work as started, so a cancel
-        waits for the worker, up to its grace."""
-        if metadata is None:
-            metadata = {
-                "@type": "type.googleapis.com/longrun.v1.OperationMetadata",
-                "statusMessage": "working",
-            }
-        return self._call("PATCH", name, {"metadata": metadata})
+        """UpdateOperation: marks the work as started, so a cancel waits for
+        the worker, up to its grace. With `metadata` it replaces the stored
+        metadata; without, it is a heartbeat that keeps it."""
+        body = {} if metadata is None else {"metadata": metadata}
+        return self._call("PATCH", name, body)
 
     def complete_error(self, name: str, code: int, message: str) -> dict:
         return self._call(
@@ -117,12 +123,40 @@ class Control:
         )
 
 
+LONGRUN_METADATA = "longrun.v1.OperationMetadata"
+
+# The producer's own metadata type in some tests: Developer Connect's, which
+# has the standard Cloud fields (create_time, end_time, target, verb,
+# status_message, requested_cancellation, api_version), so longrun keeps them
+# current, and which the generated client knows.
+PRODUCER_METADATA = "google.cloud.developerconnect.v1.OperationMetadata"
+
+
+@dataclass(frozen=True)
+class Mode:
+    """What an operation created without metadata carries on one server."""
+
+    name: str
+    default_type: str | None  # --default-metadata-type, a full message name
+
+    @property
+    def type_url(self) -> str | None:
+        return None if self.default_type is None else f"type.googleapis.com/{self.default_type}"
+
+
+NO_METADATA = Mode("no-metadata", None)
+LONGRUN_DEFAULT = Mode("longrun-default", LONGRUN_METADATA)
+PRODUCER_DEFAULT = Mode("producer-default", PRODUCER_METADATA)
+MODES = [NO_METADATA, LONGRUN_DEFAULT, PRODUCER_DEFAULT]
+
+
 @dataclass
 class Server:
     public_addr: str  # host:port: gRPC, gRPC-Web and REST
     control_addr: str
     control: Control
     log_path: Path
+    mode: Mode
 
     @property
     def public_url(self) -> str:
@@ -130,13 +164,6 @@ class Server:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
-
-
-# The producer's own metadata type in some tests: Developer Connect's, which
-# has the standard Cloud fields (create_time, end_time, target, verb,
-# status_message, requested_cancellation, api_version), so longrun keeps them
-# current (SPEC §3), and which the generated client knows.
-PRODUCER_METADATA = "google.cloud.developerconnect.v1.OperationMetadata"
 
 
 def producer_metadata(**fields) -> dict:
@@ -215,13 +242,14 @@ def _wait_ready(proc: subprocess.Popen, server: Server) -> None:
             time.sleep(0.05)
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory) -> Server:
+@pytest.fixture(scope="session", params=MODES, ids=lambda mode: mode.name)
+def server(request, tmp_path_factory) -> Server:
+    mode: Mode = request.param
     binary = _binary()
     public_port, control_port = free_ports(2)
     public_addr = f"127.0.0.1:{public_port}"
     control_addr = f"127.0.0.1:{control_port}"
-    workdir = tmp_path_factory.mktemp("longrun")
+    workdir = tmp_path_factory.mktemp(f"longrun-{mode.name}")
     log_path = workdir / "server.log"
     descriptor_set = workdir / "developerconnect.pb"
     descriptor_set.write_bytes(producer_descriptor_set())
@@ -240,7 +268,8 @@ def server(tmp_path_factory) -> Server:
                 "--cancel-grace", CANCEL_GRACE,
                 "--wait-cap", WAIT_CAP,
                 "--descriptor-set", str(descriptor_set),
-            ],
+            ]
+            + ([] if mode.default_type is None else ["--default-metadata-type", mode.default_type]),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -252,6 +281,7 @@ def server(tmp_path_factory) -> Server:
         control_addr=control_addr,
         control=Control(f"http://{control_addr}"),
         log_path=log_path,
+        mode=mode,
     )
     try:
         _wait_ready(proc, server)
@@ -288,21 +318,22 @@ def control(server) -> Control:
     return server.control
 
 
-LONGRUN_METADATA = "longrun.v1.OperationMetadata"
-
-
 @pytest.fixture(scope="session")
 def longrun_types(server) -> None:
     """Teach this process longrun's own metadata type, read from the server
     through gRPC reflection.
 
-    An operation created without metadata carries `longrun.v1.OperationMetadata`
-    (SPEC §3). Over gRPC a client sees an opaque Any; over REST the JSON says
-    `{"@type": "type.googleapis.com/longrun.v1.OperationMetadata", ...}` and
-    protobuf's json_format (which every Google Python client uses) refuses an
-    Any whose type is not in its default descriptor pool. A client of
-    longrun's REST API has to register the type, as here.
+    Over REST an Any is JSON, `{"@type": "type.googleapis.com/longrun.v1.
+    OperationMetadata", ...}`, and protobuf's json_format (which every Google
+    Python client uses) refuses an Any whose type is not in its default
+    descriptor pool. A REST client of a server started with
+    `--default-metadata-type longrun.v1.OperationMetadata` has to register
+    the type, as here; gRPC clients see an opaque Any and need nothing.
     """
+    learn_longrun_types(server.public_addr)
+
+
+def learn_longrun_types(public_addr: str) -> None:
     import grpc
     from google.protobuf import descriptor_pool, timestamp_pb2  # noqa: F401 (the import loads the dependency)
     from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
@@ -315,9 +346,31 @@ def longrun_types(server) -> None:
         return
     except KeyError:
         pass
-    with grpc.insecure_channel(server.public_addr) as channel:
+    with grpc.insecure_channel(public_addr) as channel:
         file = ProtoReflectionDescriptorDatabase(channel).FindFileContainingSymbol(
             LONGRUN_METADATA
         )
     assert file.name == "longrun/v1/metadata.proto"
     pool.AddSerializedFile(file.SerializeToString())
+
+
+@pytest.fixture
+def default_types(server) -> Mode:
+    """What a REST client needs to know to read an operation created without
+    metadata on this server, loaded: nothing, longrun's type, or the
+    producer's API (its generated client ships the type). Returns the mode."""
+    if server.mode is LONGRUN_DEFAULT:
+        learn_longrun_types(server.public_addr)
+    elif server.mode is PRODUCER_DEFAULT:
+        from google.cloud import developerconnect_v1  # noqa: F401 (registers the type)
+    return server.mode
+
+
+def assert_default_metadata(op, mode: Mode) -> None:
+    """`op` (a protobuf Operation) was created without metadata: it carries
+    what `mode` says, with the create_time the server stamps."""
+    if mode.default_type is None:
+        assert not op.HasField("metadata"), op.metadata
+        return
+    assert op.metadata.type_url == mode.type_url
+    assert op.metadata.value, "the server stamped create_time into it"

@@ -15,7 +15,12 @@ from google.cloud.developerconnect_v1.services.developer_connect.transports.rest
     DeveloperConnectRestTransport,
 )
 
-from conftest import PRODUCER_METADATA, producer_metadata
+from conftest import (
+    PRODUCER_DEFAULT,
+    PRODUCER_METADATA,
+    assert_default_metadata,
+    producer_metadata,
+)
 
 
 @pytest.fixture(params=["transport-url-scheme", "client-options-endpoint"])
@@ -166,3 +171,20 @@ def test_list_operations_accepts_return_partial_success(client, control, parent)
     page = client.list_operations({"name": parent, "return_partial_success": True})
     assert [op.name for op in page.operations] == [name]
     assert list(page.unreachable) == []
+
+
+def test_operation_created_without_metadata_reads_and_cancels(
+    client, default_types, control, parent
+):
+    name = control.create(parent, "no-metadata")["name"]
+    op = client.get_operation({"name": name})
+    assert_default_metadata(op, default_types)
+    client.cancel_operation({"name": name})
+    op = client.get_operation({"name": name})
+    assert op.done and op.error.code == 1
+    assert_default_metadata(op, default_types)
+    if default_types is PRODUCER_DEFAULT:
+        # The API's own type, made and kept current by the server.
+        metadata = metadata_of(op)
+        assert metadata.requested_cancellation
+        assert metadata.end_time.timestamp() >= metadata.create_time.timestamp() > 0

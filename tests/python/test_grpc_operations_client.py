@@ -6,7 +6,7 @@ from google.api_core import exceptions, page_iterator
 from google.api_core.operations_v1 import OperationsClient
 from google.longrunning import operations_pb2, operations_pb2_grpc
 
-METADATA_TYPE = "type.googleapis.com/longrun.v1.OperationMetadata"
+from conftest import assert_default_metadata
 
 
 @pytest.fixture
@@ -21,12 +21,12 @@ def client(channel):
     return OperationsClient(channel)
 
 
-def test_get_returns_the_operation(client, control, parent):
+def test_get_returns_the_operation(client, server, control, parent):
     created = control.create(parent, "get-me")
     op = client.get_operation(created["name"])
     assert op.name == f"{parent}/operations/get-me"
     assert not op.done
-    assert op.metadata.type_url == METADATA_TYPE
+    assert_default_metadata(op, server.mode)
     assert op.WhichOneof("result") is None
 
 

@@ -22,7 +22,7 @@ from google.cloud.developerconnect_v1.services.developer_connect.transports.rest
 )
 from google.protobuf import empty_pb2
 
-from conftest import producer_metadata
+from conftest import LONGRUN_DEFAULT, LONGRUN_METADATA, NO_METADATA, producer_metadata
 
 # Poll every 0.1 s to 0.5 s instead of api-core's 1 s to 20 s.
 FAST_POLLING = polling.DEFAULT_POLLING.with_delay(initial=0.1, maximum=0.5, multiplier=1.5)
@@ -125,3 +125,35 @@ def test_other_errors_raise_their_own_exception(operations_client, control, pare
         future.result(timeout=10)
     assert caught.value.message == "the repository is archived"
     assert not future.cancelled()
+
+
+def test_future_of_an_operation_made_without_metadata(operations_client, default_types, control, parent):
+    """A future reads the metadata as the type its client expects: none on a
+    server whose operations carry none, the API's own type when that is the
+    default, and longrun's own type for a client that learnt it."""
+    metadata_type = developerconnect_v1.OperationMetadata
+    if default_types is LONGRUN_DEFAULT:
+        from google.protobuf import descriptor_pool, message_factory
+
+        metadata_type = message_factory.GetMessageClass(
+            descriptor_pool.Default().FindMessageTypeByName(LONGRUN_METADATA)
+        )
+    name = control.create(parent, "no-metadata-future")["name"]
+    future = operation.from_gapic(
+        operations_client.get_operation(name),
+        operations_client,
+        empty_pb2.Empty,
+        metadata_type=metadata_type,
+        polling=FAST_POLLING,
+    )
+    assert future.cancel() is True
+    with pytest.raises(exceptions.Cancelled):
+        future.result(timeout=10)
+    if default_types is NO_METADATA:
+        assert future.metadata is None
+    else:
+        assert future.metadata.requested_cancellation
+        raw = future.metadata
+        if hasattr(type(raw), "pb"):  # proto-plus wraps the generated client's types
+            raw = type(raw).pb(raw)
+        assert raw.end_time.seconds >= raw.create_time.seconds > 0

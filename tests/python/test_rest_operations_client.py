@@ -13,6 +13,8 @@ from google.api_core.operations_v1 import AbstractOperationsClient
 from google.api_core.operations_v1.transports.rest import OperationsRestTransport
 from google.auth.credentials import AnonymousCredentials
 
+from conftest import PRODUCER_METADATA, assert_default_metadata, producer_metadata
+
 # The origin API's service-config rules, in api-core's http_options form.
 ORIGIN_RULES = {
     "google.longrunning.Operations.GetOperation": [
@@ -35,7 +37,7 @@ ORIGIN_RULES = {
 
 
 @pytest.fixture(params=["origin-rules", "api-core-defaults"])
-def client(request, server, longrun_types):
+def client(request, server, default_types):
     if request.param == "origin-rules":
         # The scheme goes in `host`: this transport does not pass its
         # `url_scheme` argument on to its base class, so `url_scheme="http"`
@@ -57,14 +59,21 @@ def client(request, server, longrun_types):
     client.transport._session.close()  # the transport's close() is not implemented
 
 
-def test_get_returns_the_operation(client, control, parent):
+def test_get_returns_the_operation(client, server, control, parent):
     created = control.create(parent, "get-me")
     op = client.get_operation(created["name"])
     assert op.name == f"{parent}/operations/get-me"
     assert not op.done
     # Any in JSON ("@type" plus fields) parsed back into the proto Any.
-    assert op.metadata.type_url == "type.googleapis.com/longrun.v1.OperationMetadata"
-    assert op.metadata.value, "the metadata's fields came back as bytes"
+    assert_default_metadata(op, server.mode)
+
+
+def test_get_shows_the_producers_own_metadata(client, control, parent):
+    created = control.create(
+        parent, "own-metadata", metadata=producer_metadata(verb="create", target="t")
+    )
+    op = client.get_operation(created["name"])
+    assert op.metadata.type_url == f"type.googleapis.com/{PRODUCER_METADATA}"
 
 
 def test_list_pages_of_two(client, control, parent):
@@ -127,43 +136,22 @@ def test_not_found_carries_error_info(client, parent):
     assert e.metadata == {"operation": name}
 
 
-# A fresh interpreter: this one has longrun's type from `longrun_types`.
-_BARE_CLIENT = """
-import sys
-from google.api_core.client_options import ClientOptions
-from google.api_core.operations_v1 import AbstractOperationsClient
-from google.auth.credentials import AnonymousCredentials
-
-client = AbstractOperationsClient(
-    credentials=AnonymousCredentials(),
-    transport="rest",
-    client_options=ClientOptions(api_endpoint=sys.argv[1]),
-)
-op = client.get_operation(sys.argv[2])
-assert op.name == sys.argv[2], op
-"""
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="An operation created without metadata gets longrun.v1.OperationMetadata "
-    "(SPEC §3); over REST its JSON is {'@type': 'type.googleapis.com/longrun.v1."
-    "OperationMetadata', ...}, which protobuf's json_format in every Google Python "
-    "client refuses (ParseError: Can not find message descriptor by type_url) "
-    "unless the client first loads longrun's descriptor (as `longrun_types` does "
-    "through reflection). Over gRPC the same operation reads fine.",
-)
-def test_a_client_that_knows_no_longrun_types_reads_an_operation_made_without_metadata(
-    server, control, parent
-):
+def test_a_fresh_client_reads_operations_made_without_metadata(server, control, parent):
+    """The eight checks of a REST user who pip-installed a client and loaded
+    only what the server's mode requires: nothing at all by default."""
     import subprocess
     import sys
+    from pathlib import Path
 
-    name = control.create(parent, "no-metadata")["name"]
+    running = control.create(parent, "no-metadata")["name"]
+    done = control.create(parent, "no-metadata-done")["name"]
+    control.complete_empty(done)
+    script = Path(__file__).with_name("fresh_client.py")
     run = subprocess.run(
-        [sys.executable, "-c", _BARE_CLIENT, server.public_url, name],
+        [sys.executable, str(script), server.public_addr, server.mode.name, parent, running, done],
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert run.returncode == 0, run.stderr.strip().splitlines()[-1]
+    assert run.returncode == 0, run.stderr.strip()
+    assert run.stdout.strip() == "ok"
