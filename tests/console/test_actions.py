@@ -26,6 +26,7 @@ def test_cancel_asks_then_reaches_the_watching_worker(browser, server, parent):
 
         button(browser, "Cancel operation").click()
         dialog = browser.shown("dialog[open]")
+        browser.screenshot("cancel-dialog")
         assert "best effort" in dialog.text
         assert "cancel grace" in dialog.text
         assert "finishes first keeps its result" in dialog.text
@@ -84,6 +85,7 @@ def test_delete_explains_it_does_not_stop_the_work_and_removes_the_record(browse
 
     button(browser, "Delete").click()
     dialog = browser.shown("dialog[open]")
+    browser.screenshot("delete-dialog")
     assert "does not stop the work" in dialog.text
     assert "still running" in dialog.text
     dialog.find_element(By.CSS_SELECTOR, "[data-confirm]").click()

@@ -19,6 +19,7 @@ def test_no_token_shows_the_401_and_a_valid_token_lists(browser, secured):
     op = server.control.create(parent, "guarded")
     open_console(browser, server, f"?parent={parent}")
     banner = browser.shown(".banner-error", "401")
+    browser.screenshot("token-needed")
     assert "needs a bearer token" in banner.text
     assert "CREDENTIALS_MISSING" in banner.text
     assert not rows(browser)

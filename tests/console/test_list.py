@@ -59,7 +59,7 @@ def test_list_shows_each_operation_with_state_and_metadata_newest_first(browser,
     failed = rows(browser)[2]
     assert failed.find_element(By.CSS_SELECTOR, ".status-message").text == "rolling out"
     assert "ms" in failed.find_element(By.CSS_SELECTOR, "td[data-label=Duration]").text
-    browser.screenshot("list")
+    browser.screenshot("list-states")
 
 
 def test_requested_cancellation_is_marked_in_the_row(browser, server, parent):
@@ -117,6 +117,7 @@ def test_bad_filter_shows_the_servers_error_at_its_position(browser, server, par
     box = browser.find("#filter")
     box.send_keys(bad, Keys.ENTER)
     banner = browser.shown(".filter-error")
+    browser.screenshot("filter-error")
     assert error["message"] in banner.text
     assert banner.find_element(By.CSS_SELECTOR, "mark").text == bad[position]
     caret = banner.find_element(By.CSS_SELECTOR, ".caret span").text
@@ -139,7 +140,7 @@ def test_pages_follow_the_page_token_forward_and_back(browser, server, parent):
     next_button().click()
     wait_rows(browser, newest_first[3:6])
     assert "pageToken=" in browser.driver.current_url
-    assert browser.find(".page-number").text == "Page 2"
+    assert browser.find(".page-number").text == "Page 2 · 3 operations, newest first"
     next_button().click()
     wait_rows(browser, newest_first[6:7])
     assert not next_button().is_enabled()

@@ -35,16 +35,16 @@ function CancelText({ name }) {
     <p>Cancelling is <strong>best effort</strong>. The server records the request at once and
       tells the worker running the operation. The operation ends as <em>Cancelled</em> when the
       worker acknowledges, or when the operation's cancel grace runs out if the worker does not
-      answer (the grace is set per operation; the server's default is its
-      <code>--cancel-grace</code>). If no worker has started it, it ends at once. A worker that
+      answer (the grace is set per operation; the server's default is its <code>--cancel-grace</code>).
+      If no worker has started it, it ends at once. A worker that
       finishes first keeps its result.</p>`;
 }
 
 function DeleteText({ name, done }) {
   return html`
     <p>Delete <code class="name">${name}</code>?</p>
-    <p>Deleting removes the operation's record from the server.
-      <strong>It does not stop the work</strong>: a worker still running it carries on, and the
+    <p>Deleting removes the operation's record from the server. <strong>It does not stop the
+      work</strong>: a worker still running it carries on, and the
       server refuses its result when it reports (NOT_FOUND). Anyone asking about the operation
       afterwards gets NOT_FOUND.</p>
     ${!done && html`<p>This operation is still running: to stop the work, cancel it instead.</p>`}`;
@@ -61,8 +61,7 @@ export function ActionAnswer({ answer }) {
     : 'Deleted. The server no longer knows this operation; any work still running goes on.';
   return html`<div class="banner banner-ok" role="status">
     <p><strong>${text}</strong></p>
-    <p class="server-answer">The server answered <code>${answer.httpStatus}</code> with
-      <code>${body}</code>.</p>
+    <p class="server-answer">The server answered <code>${answer.httpStatus}</code> with <code>${body}</code>.</p>
   </div>`;
 }
 

@@ -45,6 +45,27 @@ export function Progress({ percent }) {
   </span>`;
 }
 
+// JSON tokens for colour: each one a text node in a span, never markup.
+const TOKEN = /("(?:[^"\\]|\\.)*")(\s*:)?|\b(?:true|false|null)\b|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
+
+function highlight(text) {
+  const parts = [];
+  let last = 0;
+  for (const match of text.matchAll(TOKEN)) {
+    if (match.index > last) parts.push(text.slice(last, match.index));
+    const [token, string, colon] = match;
+    let kind = 'json-number';
+    if (string) kind = colon ? 'json-key' : 'json-string';
+    else if (token === 'null') kind = 'json-null';
+    else if (token === 'true' || token === 'false') kind = 'json-bool';
+    parts.push(html`<span class=${kind}>${string && colon ? string : token}</span>`);
+    if (colon) parts.push(colon);
+    last = match.index + token.length;
+  }
+  parts.push(text.slice(last));
+  return parts;
+}
+
 export function JsonBlock({ value, label }) {
   const type = typeName(value);
   return html`<section class="json" aria-label=${label}>
@@ -52,7 +73,7 @@ export function JsonBlock({ value, label }) {
       <h3>${label}</h3>
       ${type && html`<code class="type" title=${value['@type']}>@type ${type}</code>`}
     </header>
-    <pre tabindex="0"><code>${pretty(value)}</code></pre>
+    <pre tabindex="0"><code>${highlight(pretty(value))}</code></pre>
   </section>`;
 }
 

@@ -95,14 +95,14 @@ function Following({ state }) {
     case 'poll': return html`<p class="live" role="status"><span class="live-dot" aria-hidden="true"></span>
       Following: the page checks the operation every few seconds.</p>`;
     case 'retry': return html`<p class="live live-retry" role="status">
-      Lost contact with the server (${state.error.message}); trying again in
-      ${Math.round(state.retryIn / 1000)} s.</p>`;
+      ${`Lost contact with the server (${state.error.message}); trying again in ${Math.round(state.retryIn / 1000)} s.`}</p>`;
     default: return null;
   }
 }
 
-function Row({ label, wide, children }) {
-  return html`<div class=${wide ? 'summary-row wide' : 'summary-row'}><dt>${label}</dt><dd>${children}</dd></div>`;
+// The summary is a grid of four columns; `span` cells take several.
+function Row({ label, span = 1, children }) {
+  return html`<div class=${`summary-row span-${span}`}><dt>${label}</dt><dd>${children}</dd></div>`;
 }
 
 function Summary({ operation }) {
@@ -110,21 +110,21 @@ function Summary({ operation }) {
   const now = useNow(1000, !operation.done);
   const ms = runTime(fields, operation, now);
   const progress = progressOf(operation);
+  const type = typeName(operation.metadata);
   const none = html`<span class="muted">—</span>`;
   return html`<dl class="summary">
-    <${Row} label="State"><${StateBadge} operation=${operation} /><//>
     <${Row} label="Created"><${Time} value=${fields.createTime} /><//>
     <${Row} label="Ended"><${Time} value=${fields.endTime} /><//>
     <${Row} label=${operation.done ? 'Duration' : 'Running for'}>${ms === null ? none : duration(ms)}<//>
-    <${Row} label="Verb">${fields.verb || none}<//>
     <${Row} label="Cancellation requested">${fields.requestedCancellation
       ? html`<${CancelMarker} />` : 'No'}<//>
-    <${Row} label="Target" wide>${fields.target ? html`<code class="wrap">${fields.target}</code>` : none}<//>
-    <${Row} label="Status message" wide>${fields.statusMessage || none}<//>
-    ${progress !== null && html`<${Row} label="Progress" wide><${Progress} percent=${progress} /><//>`}
-    <${Row} label="Metadata type" wide>${typeName(operation.metadata)
-      ? html`<code>${typeName(operation.metadata)}</code>` : html`<span class="muted">no metadata</span>`}<//>
-    ${fields.apiVersion && html`<${Row} label="API version" wide>${fields.apiVersion}<//>`}
+    <${Row} label="Verb">${fields.verb || none}<//>
+    <${Row} label="Target" span=${3}>${fields.target ? html`<code class="wrap">${fields.target}</code>` : none}<//>
+    <${Row} label="Status message" span=${progress === null ? 4 : 2}>${fields.statusMessage || none}<//>
+    ${progress !== null && html`<${Row} label="Progress" span=${2}><${Progress} percent=${progress} /><//>`}
+    <${Row} label="Metadata type" span=${fields.apiVersion ? 2 : 4}>${type
+      ? html`<code>${type}</code>` : html`<span class="muted">no metadata</span>`}<//>
+    ${fields.apiVersion && html`<${Row} label="API version" span=${2}>${fields.apiVersion}<//>`}
   </dl>`;
 }
 

@@ -75,10 +75,9 @@ function FilterError({ error, filter }) {
     <h2>The filter is not valid</h2>
     <p>${error.message}</p>
     ${at !== null && html`
-      <pre class="caret" aria-label=${`at character ${at + 1}`}><code>${chars.slice(0, at).join('')}<mark>${chars[at] ?? ' '}</mark>${chars.slice(at + 1).join('')}</code>
-<span aria-hidden="true">${' '.repeat(at)}^ position ${at}</span></pre>`}
-    <p class="hint">Fields: <code>done</code>, <code>name</code>, <code>error.code</code> and
-      <code>metadata.<i>field</i></code> of a known metadata type; operators
+      <pre class="caret" aria-label=${`at character ${at + 1}`}><code>${chars.slice(0, at).join('')}<mark>${chars[at] ?? ' '}</mark>${chars.slice(at + 1).join('')}</code>${'\n'}<span aria-hidden="true">${`${' '.repeat(at)}^ position ${at}`}</span></pre>`}
+    <p class="hint">Fields: <code>done</code>, <code>name</code>, <code>error.code</code>${' and '}
+      <code>metadata.<i>field</i></code>${' of a known metadata type; operators '}
       <code>${'= != < <= > >= :'}</code>; <code>AND OR NOT</code> and parentheses.</p>
   </div>`;
 }
@@ -137,7 +136,7 @@ function Table({ operations, loading, showLocation }) {
   </div>`;
 }
 
-function Pager({ route, nextPageToken }) {
+function Pager({ route, nextPageToken, count }) {
   const page = route.previous.length + 1;
   const known = route.previous.length > 0 || !route.pageToken;
   const go = (pageToken, previous) => navigate(listHref({ ...route, pageToken }), { previous });
@@ -148,7 +147,8 @@ function Pager({ route, nextPageToken }) {
         ${PAGE_SIZES.map((size) => html`<option value=${size}>${size}</option>`)}
       </select>
     </label>
-    <span class="page-number" aria-live="polite">${known ? `Page ${page}` : 'A later page'}</span>
+    <span class="page-number" aria-live="polite">${known ? `Page ${page}` : 'A later page'}${
+      ` · ${count === 1 ? '1 operation' : `${count} operations`}, newest first`}</span>
     ${!known && html`<button type="button" class="button" onClick=${() => go('', [])}>First page</button>`}
     <button type="button" class="button" disabled=${route.previous.length === 0}
       onClick=${() => go(route.previous.at(-1), route.previous.slice(0, -1))}>Previous</button>
@@ -241,6 +241,7 @@ export function ListPage({ route }) {
       what="Listing operations" onRetry=${refresh} />`}
     ${parent && !state.error && html`
       <${Table} operations=${operations} loading=${state.loading} showLocation=${allLocations} />
-      <${Pager} route=${route} nextPageToken=${state.data?.nextPageToken || ''} />`}
+      <${Pager} route=${route} nextPageToken=${state.data?.nextPageToken || ''}
+        count=${operations.length} />`}
   </div>`;
 }
