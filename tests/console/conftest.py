@@ -315,8 +315,9 @@ class Secured:
 @pytest.fixture(scope="session")
 def secured(tmp_path_factory) -> Secured:
     """A server with authentication on: Ed25519 keys from `longrun token
-    keygen`, a policy that lets alice@example.com view project `secure`
-    only, and tokens from `longrun token mint`."""
+    keygen`, a policy that makes alice@example.com an editor of project
+    `secure` and lets bob@example.com get and list there but not wait, and
+    tokens from `longrun token mint`."""
     workdir = tmp_path_factory.mktemp("secured")
     key, jwks, policy = workdir / "key.pem", workdir / "jwks.json", workdir / "policy.yaml"
     subprocess.run(
@@ -324,9 +325,15 @@ def secured(tmp_path_factory) -> Secured:
         check=True, capture_output=True,
     )
     policy.write_text(
+        "roles:\n"
+        "  - name: roles/peeker\n"
+        "    permissions: [cloudaicompanion.operations.get, cloudaicompanion.operations.list]\n"
         "bindings:\n"
         "  - role: roles/editor\n"
         "    members: [user:alice@example.com]\n"
+        "    resources: [projects/secure]\n"
+        "  - role: roles/peeker\n"
+        "    members: [user:bob@example.com]\n"
         "    resources: [projects/secure]\n"
     )
 

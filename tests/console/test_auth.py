@@ -67,3 +67,17 @@ def test_a_valid_token_without_the_permission_shows_the_403(browser, secured):
     assert "IAM_PERMISSION_DENIED" in banner.text
     assert "cloudaicompanion.operations.list" in banner.text
     assert "projects/elsewhere" in banner.text
+
+
+def test_without_the_wait_permission_the_page_polls_and_still_sees_the_end(browser, secured):
+    server = secured.server
+    op = server.control.create("projects/secure/locations/us-east1", "polled")
+    open_console(browser, server, f"?operation={op['name']}")
+    browser.shown(".banner-error", "401")
+    browser.find(".banner-error input[type=password]").send_keys(
+        secured.mint("bob", "bob@example.com"), Keys.ENTER)
+    browser.shown(".live", "checks the operation every few seconds")
+    assert browser.find(".detail-head .badge").text == "Running"
+    server.control.complete_error(op["name"], 4, "took too long")
+    browser.shown(".detail-head .badge", "Failed")
+    assert browser.find(".outcome-error .code").text == "4 DEADLINE_EXCEEDED"
