@@ -126,6 +126,8 @@ def test_bad_filter_shows_the_servers_error_at_its_position(browser, server, par
     # The cursor is put where the server points.
     assert browser.driver.switch_to.active_element == box
     assert box.get_property("selectionStart") == position
+    assert box.get_attribute("aria-invalid") == "true"
+    assert box.get_attribute("aria-describedby") == banner.get_attribute("id")
     assert not rows(browser)
 
 

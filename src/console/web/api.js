@@ -17,8 +17,12 @@ export function getToken() {
 
 export function setToken(value) {
   const token = value.trim().replace(/^Bearer\s+/i, '');
-  if (token) window.sessionStorage.setItem(TOKEN_KEY, token);
-  else window.sessionStorage.removeItem(TOKEN_KEY);
+  try {
+    if (token) window.sessionStorage.setItem(TOKEN_KEY, token);
+    else window.sessionStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // Storage refused (a locked-down browser): the console cannot keep a token.
+  }
   tokenListeners.forEach((listener) => listener());
 }
 

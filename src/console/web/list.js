@@ -71,7 +71,7 @@ function FilterError({ error, filter }) {
   const position = errorPosition(error);
   const chars = Array.from(filter);
   const at = position === null ? null : Math.min(Math.max(position, 0), chars.length);
-  return html`<div class="banner banner-error filter-error" role="alert">
+  return html`<div class="banner banner-error filter-error" role="alert" id="filter-error">
     <h2>The filter is not valid</h2>
     <p>${error.message}</p>
     ${at !== null && html`
@@ -201,7 +201,8 @@ function Toolbar({ route, parent, seenLocations, badAt }) {
     <div class="field field-filter">
       <label for="filter">Filter <span class="hint">(AIP-160)</span></label>
       <input id="filter" name="filter" ref=${filterInput} spellcheck="false" autocomplete="off"
-        value=${draft.filter} onInput=${set('filter')}
+        value=${draft.filter} onInput=${set('filter')} aria-invalid=${badAt === null ? 'false' : 'true'}
+        aria-describedby=${badAt === null ? undefined : 'filter-error'}
         placeholder='done = false AND metadata.verb = "create"' />
     </div>
     <div class="field field-submit"><button type="submit" class="button button-primary">Apply</button></div>
