@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GetOperation throughput with authentication on vs the same server with
-# it off (issue 4: the ratio must stay >= 0.9). Interleaved rounds so
+# it off (the ratio must stay >= 0.9). Interleaved rounds so
 # machine noise hits both alike; prints each round's ratio and the median.
 # The authenticated server verifies an EdDSA JWT from a JWKS file and checks
 # a policy on every call; the token is the same on every call, as a real

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks for issue 5: two `longrun serve` replicas on one local
+# Benchmarks of two `longrun serve` replicas on one local
 # PostgreSQL (a fresh database, dropped at the end).
 #   1. Cancel sent to replica B reaching a Watch on replica A: p50/p99
 #      (target p99 < 50 ms)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Benchmarks for issue 2, run on this machine in one go so the figures can be
-# compared as ratios (the machine is shared and noisy):
+# The single-server benchmarks, run on this machine in one go so the figures
+# can be compared as ratios (the machine is shared and noisy):
 #   1. GetOperation throughput: longrun vs a bare tonic server (h2load)
 #   2. Cancel + Complete acknowledged writes/s at 64 clients (synchronous=FULL)
 #   3. Cancel reaching an open Watch: p50/p99
@@ -63,8 +63,9 @@ echo "== Cancel -> Watch latency"
 $bin/examples/bench_load watch-latency 127.0.0.1:19081 127.0.0.1:19080 1000
 
 echo "== fsync per acknowledged write (strace), 64 clients, 3s"
-# HARDENING.md: kill -9 alone cannot prove durability; count the fsyncs that
-# back the acknowledged writes. Group commit should make it far below one.
+# kill -9 alone cannot prove durability (the OS still writes its page cache
+# out); count the fsyncs that back the acknowledged writes. Group commit
+# should make it far below one.
 command -v strace >/dev/null || { apt-get install -y -qq strace >/dev/null; }
 strace -f -qq -c -e trace=fsync,fdatasync -o "$work/strace.txt" \
   env LONGRUN_LOG=warn $bin/longrun serve --listen 127.0.0.1:19180 --control-listen 127.0.0.1:19181 \

@@ -1,4 +1,4 @@
-//! The flags of `longrun serve` (SPEC §5), each also read from
+//! The flags of `longrun serve` (the README's flags table), each also read from
 //! `LONGRUN_<NAME>`; flags win over the environment, the environment over
 //! the defaults. Validated here into the typed `ServerConfig`.
 
@@ -19,16 +19,19 @@ pub use auth_args::AuthArgs;
 
 #[derive(Args, Clone, Debug)]
 pub struct ServeArgs {
-    /// Public address: gRPC (and, later, gRPC-Web and REST) on one port.
+    /// Public address: google.longrunning.Operations over gRPC, gRPC-Web and
+    /// REST/JSON on one port, with health, reflection and /openapi.json.
     #[arg(long, env = "LONGRUN_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
 
-    /// Control API address for producers and workers. Keep it private.
+    /// Control API address (longrun.v1.OperationsControl, for producers and
+    /// workers; also serves the public methods), same protocols. Keep it
+    /// private.
     #[arg(long, env = "LONGRUN_CONTROL_LISTEN", default_value = "127.0.0.1:8081")]
     pub control_listen: SocketAddr,
 
-    /// sqlite://FILE (created if missing), sqlite::memory:, or
-    /// postgres://USER@HOST:PORT/DB for several replicas on one database.
+    /// sqlite://FILE (created if missing; one server per file),
+    /// sqlite::memory:, or postgres://USER@HOST:PORT/DB (shared by replicas).
     // The environment's value stays out of --help: it may hold a password.
     #[arg(
         long,
@@ -38,9 +41,9 @@ pub struct ServeArgs {
     )]
     pub database: String,
 
-    /// Apply database migrations at start. Replicas may set it to false and
-    /// leave migrations to `longrun migrate` (they then refuse to start on
-    /// an older schema).
+    /// PostgreSQL: apply the schema migrations at start. With false, leave
+    /// them to `longrun migrate`; the server then refuses to start on an
+    /// older schema. SQLite always migrates.
     #[arg(
         long,
         env = "LONGRUN_MIGRATE",
@@ -54,19 +57,20 @@ pub struct ServeArgs {
     #[arg(long)]
     pub no_migrate: bool,
 
-    /// PostgreSQL: connections in this replica's pool.
+    /// PostgreSQL: connections in this replica's pool (plus one for
+    /// LISTEN).
     #[arg(long, env = "LONGRUN_PG_MAX_CONNECTIONS", default_value_t = 16)]
     pub pg_max_connections: u32,
 
-    /// PostgreSQL: how long a call waits for a connection before it fails
-    /// with UNAVAILABLE (also bounds how long calls hang while the database
+    /// PostgreSQL: how long a call waits for a pool connection before it
+    /// fails with UNAVAILABLE (so also how long calls hang while the database
     /// is unreachable).
     #[arg(long, env = "LONGRUN_PG_ACQUIRE_TIMEOUT", default_value = "3s", value_parser = duration)]
     pub pg_acquire_timeout: Duration,
 
     /// PostgreSQL: wake other replicas with LISTEN/NOTIFY. Set it to false
     /// on compatible engines without it (CockroachDB, YugabyteDB); replicas
-    /// then see each other's changes by polling, within a few seconds.
+    /// then see each other's changes by polling, every 3 seconds.
     #[arg(
         long,
         env = "LONGRUN_PG_NOTIFY",
@@ -80,12 +84,14 @@ pub struct ServeArgs {
     #[arg(long, env = "LONGRUN_PG_STATEMENT_TIMEOUT", default_value = "5s", value_parser = duration)]
     pub pg_statement_timeout: Duration,
 
-    /// Operations kept in memory for Get and transitions; 0 turns it off.
+    /// SQLite: operations kept in memory for reads and transitions; 0 turns
+    /// the cache off. PostgreSQL has none (replicas share the database).
     #[arg(long, env = "LONGRUN_CACHE_ENTRIES", default_value_t = crate::server::DEFAULT_CACHE_ENTRIES)]
     pub cache_entries: usize,
 
-    /// Extra FileDescriptorSet files whose types may appear in metadata and
-    /// responses (repeatable; comma-separated in the environment).
+    /// FileDescriptorSet files (`protoc --include_imports -o FILE`) with the
+    /// types of your metadata and responses, for REST/JSON and filters
+    /// (repeatable; comma-separated in the environment).
     #[arg(
         long = "descriptor-set",
         env = "LONGRUN_DESCRIPTOR_SET",
@@ -94,35 +100,40 @@ pub struct ServeArgs {
     pub descriptor_sets: Vec<PathBuf>,
 
     /// Give operations created without metadata an empty message of this
-    /// type (full name, e.g. myapi.v1.OperationMetadata), whose create_time,
-    /// end_time and requested_cancellation the server keeps current. It must
-    /// be longrun.v1.OperationMetadata or come from a --descriptor-set.
-    /// Unset: such operations have no metadata, which every client can read.
+    /// type (full name, e.g. myapi.v1.OperationMetadata); the server keeps
+    /// its create_time, end_time and requested_cancellation current, where
+    /// the type has them. It must be longrun.v1.OperationMetadata or come
+    /// from a --descriptor-set. Unset: such operations have no metadata,
+    /// which every client can read.
     #[arg(long, env = "LONGRUN_DEFAULT_METADATA_TYPE", value_name = "FULL.NAME")]
     pub default_metadata_type: Option<String>,
 
-    /// How long a cancel waits for the worker before it ends the operation,
-    /// for operations created without their own cancel_grace.
+    /// After a cancel, how long the worker has to acknowledge before the
+    /// server ends the operation as CANCELLED (at once if no worker started
+    /// it); for operations created without their own cancel_grace.
     #[arg(long, env = "LONGRUN_CANCEL_GRACE", default_value = "30s", value_parser = duration)]
     pub cancel_grace: Duration,
 
-    /// The longest a WaitOperation blocks.
+    /// The longest one WaitOperation blocks, whatever timeout it asks for.
     #[arg(long, env = "LONGRUN_WAIT_CAP", default_value = "60s", value_parser = duration)]
     pub wait_cap: Duration,
 
-    /// How long done operations are kept.
+    /// How long a done operation is kept; after that it is gone
+    /// (NOT_FOUND).
     #[arg(long, env = "LONGRUN_RETENTION", default_value = "30d", value_parser = duration)]
     pub retention: Duration,
 
-    /// Waits and Watches held open at once; one more is RESOURCE_EXHAUSTED.
+    /// WaitOperation and WatchOperation calls held open at once, across all
+    /// connections; one more gets RESOURCE_EXHAUSTED.
     #[arg(long, env = "LONGRUN_MAX_WAITERS", default_value_t = 10_000)]
     pub max_waiters: usize,
 
-    /// Answer CancelOperation with UNIMPLEMENTED.
+    /// Answer every CancelOperation with UNIMPLEMENTED.
     #[arg(long, env = "LONGRUN_DISABLE_CANCEL")]
     pub disable_cancel: bool,
 
-    /// The service name: the `domain` of every error's ErrorInfo.
+    /// Your API's service name: the `domain` of every error's ErrorInfo,
+    /// and (its first label) the default --permission-prefix.
     #[arg(
         long,
         env = "LONGRUN_SERVICE_NAME",
@@ -130,21 +141,22 @@ pub struct ServeArgs {
     )]
     pub service_name: String,
 
-    /// Largest request or response message, in bytes.
+    /// Largest gRPC message (either way) or REST request body, in bytes.
     #[arg(long, env = "LONGRUN_MAX_MESSAGE_BYTES", default_value_t = 4 * 1024 * 1024)]
     pub max_message_bytes: usize,
 
-    /// Concurrent streams (calls) per HTTP/2 connection.
+    /// Concurrent calls (streams) per HTTP/2 connection.
     #[arg(long, env = "LONGRUN_MAX_CONCURRENT_STREAMS", default_value_t = 200)]
     pub max_concurrent_streams: u32,
 
-    /// A service-config YAML (`http: rules:`) that replaces the default REST
-    /// routes (config/http_rules.yaml).
+    /// A service-config YAML (`http: rules:`) to use instead of the built-in
+    /// one (config/http_rules.yaml); its rules replace the google.api.http
+    /// annotations per method.
     #[arg(long, env = "LONGRUN_HTTP_RULES")]
     pub http_rules: Option<PathBuf>,
 
-    /// An origin browsers may call from, for CORS (repeatable; `*` for any).
-    /// Off by default.
+    /// Let browser pages from this origin call both ports (CORS;
+    /// repeatable, `*` for any). Without it no CORS headers are sent.
     #[arg(
         long = "cors-origin",
         env = "LONGRUN_CORS_ORIGIN",
@@ -163,7 +175,8 @@ pub struct ServeArgs {
     )]
     pub console: bool,
 
-    /// Log format: text or json.
+    /// Log format, on stderr. LONGRUN_LOG picks what is logged, as an
+    /// env-filter (`debug`, `info,longrun=trace`) [default: info].
     #[arg(long, env = "LONGRUN_LOG_FORMAT", default_value = "text")]
     pub log_format: LogFormat,
 

@@ -48,7 +48,7 @@ use crate::store::{OperationStore, PgSettings, StoreError};
 pub const PUBLIC_SERVICE: &str = "google.longrunning.Operations";
 pub const CONTROL_SERVICE: &str = "longrun.v1.OperationsControl";
 
-/// Bounds on what one client can make the server hold (HARDENING.md).
+/// Bounds on what one client can make the server hold (docs/behaviour.md §9).
 #[derive(Clone, Debug)]
 pub struct Limits {
     pub max_message_bytes: usize,

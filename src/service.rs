@@ -37,7 +37,7 @@ pub use notify::{Change, Notifier};
 pub use operations::{ListPage, ListRequest};
 use page_token::PageTokens;
 
-/// Behaviour a server operator chooses (SPEC §5 flags).
+/// Behaviour a server operator chooses (the `longrun serve` flags).
 #[derive(Clone, Debug)]
 pub struct ServiceSettings {
     pub cancel_enabled: bool,

@@ -1,4 +1,4 @@
-//! The control-API verbs (SPEC §4), for producers and workers and for trying
+//! The control-API verbs (docs/behaviour.md §4), for producers and workers and for trying
 //! a server by hand: create, watch, update, complete. The request builders
 //! are pure so the flag-to-message mapping is testable without a server.
 
@@ -18,18 +18,21 @@ const CANCELLED_MESSAGE: &str = "cancelled by worker";
 
 #[derive(Args, Debug)]
 pub struct CreateArgs {
-    /// projects/P/locations/L
+    /// Where the operation lives: projects/P/locations/L.
     pub parent: String,
 
-    /// The operation id (AIP-122); the server makes one when absent.
+    /// The operation id (AIP-122: lowercase letters, digits and `-`, up to
+    /// 63); the server makes one when absent.
     #[arg(long)]
     pub id: Option<String>,
 
-    /// Idempotency key: a retry with the same key returns the same operation.
+    /// Idempotency key: a retry with the same key returns the same
+    /// operation.
     #[arg(long)]
     pub request_id: Option<String>,
 
-    /// How long a cancel waits for the worker [default: the server's].
+    /// How long a cancel waits for the worker to acknowledge [default: the
+    /// server's --cancel-grace].
     #[arg(long, value_parser = duration)]
     pub cancel_grace: Option<Duration>,
 
@@ -90,7 +93,7 @@ fn longrun_metadata(metadata: &pb::control::OperationMetadata) -> prost_types::A
 
 #[derive(Args, Debug)]
 pub struct UpdateArgs {
-    /// projects/P/locations/L/operations/ID
+    /// The operation: projects/P/locations/L/operations/ID.
     pub name: String,
 
     /// Replace the metadata with longrun.v1.OperationMetadata carrying this
@@ -124,10 +127,11 @@ impl UpdateArgs {
         .multiple(false)
 ))]
 pub struct CompleteArgs {
-    /// projects/P/locations/L/operations/ID
+    /// The operation: projects/P/locations/L/operations/ID.
     pub name: String,
 
-    /// Acknowledge a cancel: error {code: 1 (CANCELLED), message: "cancelled by worker"}.
+    /// Acknowledge a cancel: error {code: 1 (CANCELLED), message:
+    /// "cancelled by worker"}.
     #[arg(long)]
     pub cancelled: bool,
 
@@ -296,13 +300,11 @@ mod tests {
 
     fn parse(args: &[&str]) -> Result<Verb, clap::Error> {
         let argv = ["longrun", "operations"].iter().chain(args).copied();
-        match Cli::try_parse_from(argv)?.command {
-            Command::Operations(OperationsArgs { verb, .. }) => Ok(verb),
-            Command::Serve(_) => panic!("parsed as serve"),
-            Command::Openapi(_) => panic!("parsed as openapi"),
-            Command::Migrate(_) => panic!("parsed as migrate"),
-            Command::Token(_) => panic!("parsed as token"),
-        }
+        let command = Cli::try_parse_from(argv)?.command;
+        let Command::Operations(OperationsArgs { verb, .. }) = command else {
+            panic!("parsed as {command:?}");
+        };
+        Ok(verb)
     }
 
     fn complete(args: &[&str]) -> Result<CompleteArgs, clap::Error> {

@@ -1,7 +1,7 @@
 //! The proto3 JSON mapping of longrun's messages for `-o json`: prost-reflect
 //! over the type registry, so `Any` prints as `{"@type": ...}` with its
 //! fields. A type the registry does not know is an error naming it, never
-//! made-up JSON (SPEC §2).
+//! made-up JSON (docs/behaviour.md §6).
 
 use anyhow::{Context as _, anyhow, bail};
 use prost::Message;

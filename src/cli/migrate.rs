@@ -7,7 +7,8 @@ use clap::Args;
 
 #[derive(Args, Debug)]
 pub struct MigrateArgs {
-    /// The database to migrate: postgres://... or sqlite://FILE.
+    /// The database to migrate, as given to `serve --database`:
+    /// postgres://... or sqlite://FILE.
     #[arg(long, env = "LONGRUN_DATABASE", hide_env_values = true)]
     pub database: String,
 }

@@ -15,7 +15,8 @@ pub struct OpenapiArgs {
     #[arg(long, env = "LONGRUN_HTTP_RULES")]
     pub http_rules: Option<PathBuf>,
 
-    /// Extra FileDescriptorSet files, as given to the server.
+    /// FileDescriptorSet files, as given to the server (`--descriptor-set`;
+    /// repeatable).
     #[arg(
         long = "descriptor-set",
         env = "LONGRUN_DESCRIPTOR_SET",
@@ -23,7 +24,8 @@ pub struct OpenapiArgs {
     )]
     pub descriptor_sets: Vec<PathBuf>,
 
-    /// The control listener's routes instead of the public ones.
+    /// The control listener's routes (control and public methods) instead
+    /// of the public listener's.
     #[arg(long)]
     pub control: bool,
 }
@@ -47,6 +49,7 @@ pub fn run(args: &OpenapiArgs) -> anyhow::Result<()> {
         "longrun",
         env!("CARGO_PKG_VERSION"),
     );
-    println!("{}", serde_json::to_string_pretty(&document)?);
-    Ok(())
+    let mut text = serde_json::to_string_pretty(&document)?;
+    text.push('\n');
+    super::write_stdout(text.as_bytes())
 }

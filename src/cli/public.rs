@@ -1,4 +1,4 @@
-//! The public-API verbs (SPEC §1): get, list, cancel, delete, over
+//! The public-API verbs (docs/behaviour.md §2): get, list, cancel, delete, over
 //! google.longrunning.Operations. `wait` has its own file.
 
 use anyhow::bail;
@@ -11,22 +11,25 @@ use crate::pb;
 
 #[derive(Args, Debug)]
 pub struct ListArgs {
-    /// projects/P/locations/L (`-` as location lists every location).
+    /// The parent: projects/P/locations/L (`-` as location lists every
+    /// location).
     pub parent: String,
 
-    /// AIP-160 filter, e.g. `done = false AND metadata.verb = "create"`.
-    #[arg(long, default_value = "")]
+    /// AIP-160 filter on done, name, error.code and metadata fields, e.g.
+    /// `done = false AND metadata.verb = "create"`.
+    #[arg(long, default_value = "", hide_default_value = true)]
     pub filter: String,
 
-    /// Operations per page (0: the server's default).
+    /// Operations per page (0: the server's default, 50; at most 1000).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(i32).range(0..))]
     pub page_size: i32,
 
-    /// Start at this page (from an earlier listing).
-    #[arg(long, default_value = "")]
+    /// Start at this page (the next_page_token of an earlier listing, with
+    /// the same filter).
+    #[arg(long, default_value = "", hide_default_value = true)]
     pub page_token: String,
 
-    /// Follow next_page_token to the last page.
+    /// Follow next_page_token to the last page and print them all.
     #[arg(long)]
     pub all: bool,
 }
@@ -124,13 +127,11 @@ mod tests {
 
     fn parse(args: &[&str]) -> Result<Verb, clap::Error> {
         let argv = ["longrun", "operations"].iter().chain(args).copied();
-        match Cli::try_parse_from(argv)?.command {
-            Command::Operations(OperationsArgs { verb, .. }) => Ok(verb),
-            Command::Serve(_) => panic!("parsed as serve"),
-            Command::Openapi(_) => panic!("parsed as openapi"),
-            Command::Migrate(_) => panic!("parsed as migrate"),
-            Command::Token(_) => panic!("parsed as token"),
-        }
+        let command = Cli::try_parse_from(argv)?.command;
+        let Command::Operations(OperationsArgs { verb, .. }) = command else {
+            panic!("parsed as {command:?}");
+        };
+        Ok(verb)
     }
 
     fn verb(args: &[&str]) -> Verb {

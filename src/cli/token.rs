@@ -1,5 +1,5 @@
 //! `longrun token keygen` and `longrun token mint`: a key pair and signed
-//! tokens for local development and tests (README "Security").
+//! tokens for local development and tests (docs/security.md).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -22,7 +22,8 @@ pub enum TokenVerb {
     /// Make a key pair: the private key as PEM, the public key added to a
     /// JWKS file (created if missing; other keys are kept, for rotation).
     Keygen(KeygenArgs),
-    /// Print a signed token.
+    /// Print a signed token, for `operations --token` or an
+    /// `Authorization: Bearer` header.
     Mint(MintArgs),
 }
 
@@ -31,39 +32,50 @@ pub struct KeygenArgs {
     /// EdDSA (Ed25519), ES256 (P-256) or RS256 (RSA 2048).
     #[arg(long, default_value = "EdDSA")]
     pub alg: String,
-    /// The key id tokens will name.
+    /// The key id (`kid`) tokens will name.
     #[arg(long, default_value = "dev-1")]
     pub kid: String,
     /// Where the private key goes (PKCS#8 PEM, mode 0600).
     #[arg(long, default_value = "longrun-key.pem")]
     pub private_key: PathBuf,
-    /// The JWKS file the server reads with --jwks-file.
+    /// The JWKS file for the server's --jwks-file.
     #[arg(long, default_value = "longrun-jwks.json")]
     pub jwks: PathBuf,
 }
 
 #[derive(Args, Debug)]
 pub struct MintArgs {
+    /// The private key's algorithm: EdDSA, ES256 or RS256.
     #[arg(long, default_value = "EdDSA")]
     pub alg: String,
+    /// The key id (`kid`) in the token's header, as given to keygen.
     #[arg(long, default_value = "dev-1")]
     pub kid: String,
+    /// The private key that keygen wrote (PKCS#8 PEM).
     #[arg(long, default_value = "longrun-key.pem")]
     pub private_key: PathBuf,
+    /// The `iss` claim; the server must accept it (--jwt-issuer).
     #[arg(long, default_value = "https://longrun.local")]
     pub issuer: String,
+    /// The `aud` claim; the server must accept it (--jwt-audience).
     #[arg(long, default_value = "longrun")]
     pub audience: String,
+    /// The `sub` claim; policies name it `subject:SUB`.
     #[arg(long, default_value = "dev")]
     pub subject: String,
+    /// The `email` claim; policies name it `user:EMAIL`
+    /// (`serviceAccount:EMAIL` for *.gserviceaccount.com).
     #[arg(long)]
     pub email: Option<String>,
-    /// Granted scopes (repeatable).
+    /// Granted scopes, in the `scope` claim (repeatable; an empty value
+    /// grants none).
     #[arg(long = "scope", default_value = CLOUD_PLATFORM_SCOPE)]
     pub scopes: Vec<String>,
-    /// Groups, in the `groups` claim (repeatable).
+    /// Groups, in the `groups` claim; policies name them `group:NAME`
+    /// (repeatable).
     #[arg(long = "group")]
     pub groups: Vec<String>,
+    /// How long the token is valid, from now.
     #[arg(long, default_value = "1h", value_parser = duration)]
     pub lifetime: Duration,
 }
@@ -72,8 +84,8 @@ pub fn run(args: TokenArgs) -> anyhow::Result<()> {
     match args.verb {
         TokenVerb::Keygen(args) => keygen(&args),
         TokenVerb::Mint(args) => {
-            println!("{}", mint_token(&args)?);
-            Ok(())
+            let token = mint_token(&args)? + "\n";
+            super::write_stdout(token.as_bytes())
         }
     }
 }

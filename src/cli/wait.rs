@@ -20,15 +20,15 @@ const POLL: Duration = Duration::from_secs(2);
 /// turn the loop into a busy one.
 const MIN_ROUND: Duration = Duration::from_millis(250);
 /// Room for the network on top of the requested wait: the server answers at
-/// the end of the wait, never with DEADLINE_EXCEEDED (SPEC §1).
+/// the end of the wait, never with DEADLINE_EXCEEDED (docs/behaviour.md §2).
 const DEADLINE_SLACK: Duration = Duration::from_secs(10);
 
 #[derive(Args, Debug)]
 pub struct WaitArgs {
-    /// projects/P/locations/L/operations/ID
+    /// The operation: projects/P/locations/L/operations/ID.
     pub name: String,
 
-    /// How long to wait in all before giving up.
+    /// How long to wait in all before giving up (then exit 1).
     #[arg(long, default_value = "60s", value_parser = duration)]
     pub timeout: Duration,
 }

@@ -1,4 +1,4 @@
-//! The authentication flags of `longrun serve` (README "Security").
+//! The authentication flags of `longrun serve` (docs/security.md).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -11,16 +11,17 @@ use crate::auth::{AuthSettings, CLOUD_PLATFORM_SCOPE, JwtSettings, KeySource, To
 #[derive(Args, Clone, Debug, Default)]
 #[command(next_help_heading = "Authentication")]
 pub struct AuthArgs {
-    /// Verify bearer JWTs with the keys of this JWKS file.
+    /// Verify bearer JWTs with the keys of this JWKS file (read at start).
     #[arg(long, env = "LONGRUN_JWKS_FILE", conflicts_with_all = ["jwks_url", "jwt_pem_file", "forward_payload_header"])]
     pub jwks_file: Option<PathBuf>,
 
-    /// Verify bearer JWTs with keys fetched from this JWKS URL (cached as
-    /// its Cache-Control max-age says, refetched on an unknown kid).
+    /// Verify bearer JWTs with keys fetched from this JWKS URL (kept as its
+    /// Cache-Control max-age says, fetched again on an unknown kid).
     #[arg(long, env = "LONGRUN_JWKS_URL", conflicts_with_all = ["jwt_pem_file", "forward_payload_header"])]
     pub jwks_url: Option<String>,
 
-    /// Verify bearer JWTs (without kid) with this PEM public key.
+    /// Verify bearer JWTs that carry no kid with this PEM public key (RSA,
+    /// EC P-256 or Ed25519).
     #[arg(
         long,
         env = "LONGRUN_JWT_PEM_FILE",
@@ -28,11 +29,13 @@ pub struct AuthArgs {
     )]
     pub jwt_pem_file: Option<PathBuf>,
 
-    /// Accepted token issuers (`iss`), repeatable.
+    /// Accepted token issuers (`iss`); JWT verification needs at least one
+    /// (repeatable).
     #[arg(long = "jwt-issuer", env = "LONGRUN_JWT_ISSUER", value_delimiter = ',')]
     pub jwt_issuers: Vec<String>,
 
-    /// Accepted token audiences (`aud`), repeatable.
+    /// Accepted token audiences (`aud`); JWT verification needs at least
+    /// one (repeatable).
     #[arg(
         long = "jwt-audience",
         env = "LONGRUN_JWT_AUDIENCE",
@@ -40,7 +43,8 @@ pub struct AuthArgs {
     )]
     pub jwt_audiences: Vec<String>,
 
-    /// Accepted signing algorithms (asymmetric only).
+    /// Accepted signing algorithms; asymmetric ones only (RS*, PS*, ES*,
+    /// EdDSA).
     #[arg(
         long = "jwt-algorithms",
         env = "LONGRUN_JWT_ALGORITHMS",
@@ -64,11 +68,12 @@ pub struct AuthArgs {
     )]
     pub jwt_require_nbf: bool,
 
-    /// Least time between two JWKS fetches caused by unknown kids.
+    /// --jwks-url: least time between two fetches caused by unknown kids.
     #[arg(long, env = "LONGRUN_JWKS_REFETCH_INTERVAL", default_value = "30s", value_parser = duration)]
     pub jwks_refetch_interval: Duration,
 
-    /// How long fetched keys are kept when the answer has no max-age.
+    /// --jwks-url: how long fetched keys are kept when the response has no
+    /// Cache-Control max-age.
     #[arg(long, env = "LONGRUN_JWKS_DEFAULT_MAX_AGE", default_value = "5m", value_parser = duration)]
     pub jwks_default_max_age: Duration,
 
@@ -78,7 +83,8 @@ pub struct AuthArgs {
     #[arg(long, env = "LONGRUN_FORWARD_PAYLOAD_HEADER")]
     pub forward_payload_header: Option<String>,
 
-    /// Scopes every call needs (repeatable; an empty value needs none).
+    /// OAuth scopes a token must grant, all of them, in `scope` or `scp`
+    /// (repeatable; an empty value requires none).
     #[arg(
         long = "required-scope",
         env = "LONGRUN_REQUIRED_SCOPES",
@@ -87,12 +93,14 @@ pub struct AuthArgs {
     )]
     pub required_scopes: Vec<String>,
 
-    /// Policy file for the public API (members -> roles on resources).
+    /// Policy file for the public API (members -> roles on resources);
+    /// needed with a token source. SIGHUP reloads it.
     #[arg(long, env = "LONGRUN_POLICY")]
     pub policy: Option<PathBuf>,
 
-    /// Policy file for the control API. Without it the control API takes
-    /// no tokens and is served open, on a loopback address only.
+    /// Policy file for the control API; SIGHUP reloads it. Without it the
+    /// control API takes no tokens and is open: on a loopback address, or
+    /// anywhere with --allow-unauthenticated-control.
     #[arg(long, env = "LONGRUN_CONTROL_POLICY")]
     pub control_policy: Option<PathBuf>,
 
@@ -105,11 +113,13 @@ pub struct AuthArgs {
     #[arg(long, env = "LONGRUN_GROUP_CLAIM", default_value = "groups")]
     pub group_claim: String,
 
-    /// Serve the public API without authentication on a non-loopback address.
+    /// Allow the public API to run without authentication on a non-loopback
+    /// address (refused otherwise).
     #[arg(long, env = "LONGRUN_ALLOW_UNAUTHENTICATED")]
     pub allow_unauthenticated: bool,
 
-    /// Serve the control API without authentication on a non-loopback address.
+    /// Allow the control API to run without authentication on a
+    /// non-loopback address (refused otherwise).
     #[arg(long, env = "LONGRUN_ALLOW_UNAUTHENTICATED_CONTROL")]
     pub allow_unauthenticated_control: bool,
 }

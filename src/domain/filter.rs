@@ -1,4 +1,4 @@
-//! The ListOperations filter language (SPEC §1 "Filter"): a subset of
+//! The ListOperations filter language (docs/behaviour.md §3): a subset of
 //! AIP-160, parsed once per request and evaluated against each operation.
 //!
 //! Owns: the grammar, field names, how a value is read for a field's type,
@@ -77,7 +77,8 @@ use std::time::{Duration, SystemTime};
 
 use super::ErrorKind;
 
-/// The longest filter text accepted, in bytes (HARDENING "Bound everything").
+/// The longest filter text accepted, in bytes (docs/behaviour.md §9 lists
+/// every bound on outside input).
 pub const MAX_FILTER_BYTES: usize = 4096;
 /// The deepest nesting of parentheses accepted; this also bounds recursion
 /// in the parser and the evaluator.

@@ -137,7 +137,7 @@ impl Operation {
         self.expire_time = Some(end.checked_add(retention).unwrap_or(end));
     }
 
-    /// A client asks to cancel (SPEC §1): done at once when nobody started
+    /// A client asks to cancel (docs/behaviour.md §2): done at once when nobody started
     /// the work or the grace is zero, otherwise the worker gets the grace.
     pub fn request_cancel(&self, now: SystemTime, retention: Duration) -> CancelDecision {
         if self.is_done() {

@@ -1,5 +1,5 @@
 //! A tower layer in front of every gRPC route that fixes what tonic's
-//! defaults get wrong for us (HARDENING.md):
+//! defaults get wrong for us:
 //! - a malformed `grpc-timeout` is refused with INVALID_ARGUMENT instead of
 //!   being ignored;
 //! - the deadline is enforced here and reported as DEADLINE_EXCEEDED (tonic

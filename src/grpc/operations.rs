@@ -10,7 +10,7 @@ use crate::pb::longrunning as lro;
 use crate::service::{Core, ListRequest};
 
 /// Wait returns this much before the caller's deadline, so the latest state
-/// reaches the caller before its own timer fires (SPEC §1: never
+/// reaches the caller before its own timer fires (docs/behaviour.md §2: never
 /// DEADLINE_EXCEEDED). A tenth of the time left, at most this.
 const WAIT_DEADLINE_MARGIN: Duration = Duration::from_millis(100);
 

@@ -1,4 +1,4 @@
-//! Who may call each plane, decided once at start (README "Security"):
+//! Who may call each plane, decided once at start (docs/security.md):
 //! - with a token source (`--jwks-*`, `--jwt-pem-file` or
 //!   `--forward-payload-header`) the public plane needs `--policy`, and the
 //!   control plane uses `--control-policy` when given;

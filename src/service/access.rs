@@ -1,7 +1,8 @@
-//! The first two steps of every use case, in the order HARDENING.md sets:
-//! parse the name, then check the permission on the parsed value, before
-//! any other validation and before the store is touched. The value that
-//! was authorized is the value the store sees.
+//! The first two steps of every use case, in the order docs/security.md
+//! ("The checks, in order") describes: parse the name, then check the
+//! permission on the parsed value, before any other validation and before
+//! the store is touched. The value that was authorized is the value the
+//! store sees.
 
 use std::time::Duration;
 

@@ -1,4 +1,4 @@
-//! The control API for producers and workers (SPEC §4): Create, Update,
+//! The control API for producers and workers (docs/behaviour.md §4): Create, Update,
 //! Complete and Watch.
 
 use std::pin::Pin;
@@ -70,7 +70,7 @@ impl Core {
             match self.store().insert(&op).await? {
                 Inserted::Created(created) => return Ok(created),
                 Inserted::Conflict(existing) if existing.is_expired(self.now()) => {
-                    // Retention ended: the name is free for callers (SPEC §1),
+                    // Retention ended: the name is free for callers (docs/behaviour.md §10),
                     // whether or not the purge has run yet.
                     self.store().delete(&existing.name).await?;
                 }

@@ -1,4 +1,4 @@
-//! The public Operations methods (SPEC §1): Get, List, Cancel, Delete, Wait.
+//! The public Operations methods (docs/behaviour.md §2): Get, List, Cancel, Delete, Wait.
 
 use tokio::time::Instant;
 
@@ -177,7 +177,7 @@ impl Core {
 
     /// Returns when the operation is done or at the smallest of `timeout`,
     /// the caller's deadline and the server cap, with the latest state; never
-    /// a deadline error (SPEC §1).
+    /// a deadline error (docs/behaviour.md §2).
     pub async fn wait_operation(
         &self,
         caller: &Caller,

@@ -1,5 +1,5 @@
 //! List page tokens: opaque, URL-safe and authenticated (HMAC-SHA256), bound
-//! to the parent and filter they were issued for (SPEC §1, AIP-158).
+//! to the parent and filter they were issued for (docs/behaviour.md §2, AIP-158).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

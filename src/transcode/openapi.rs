@@ -178,7 +178,7 @@ fn operation(schemas: &mut Schemas, binding: &Binding, path: &OpenApiPath, id: S
         .iter()
         .map(|variable| path_parameter(schemas, &input, variable))
         .collect();
-    // `body: "*"` leaves nothing to the query (SPEC §2).
+    // `body: "*"` leaves nothing to the query (docs/behaviour.md §6).
     if binding.body != BodyRule::All {
         let mut skip: Vec<String> = path.variables.iter().map(PathVariable::dotted).collect();
         if let BodyRule::Field(field) = &binding.body {
@@ -376,7 +376,7 @@ fn ok_response(schemas: &mut Schemas, binding: &Binding) -> Value {
     })
 }
 
-/// Google's JSON error envelope (SPEC §2): `code` is the HTTP status,
+/// Google's JSON error envelope (docs/behaviour.md §6): `code` is the HTTP status,
 /// `status` the name of the `google.rpc.Code`.
 fn error_response(pool: &DescriptorPool) -> Value {
     let mut status = json!({ "type": "string", "description": "The google.rpc.Code name." });

@@ -3,7 +3,7 @@
 //! `{"@type": ...}` resolved from the message's own descriptor pool).
 //!
 //! An `Any` whose type the pool does not know is refused with the type's name
-//! and how to register it (SPEC §2: never invent JSON). Its code is
+//! and how to register it (docs/behaviour.md §6: never invent JSON). Its code is
 //! UNIMPLEMENTED (501): the request was fine and the RPC succeeded, so
 //! INVALID_ARGUMENT or FAILED_PRECONDITION (400) would blame the client, who
 //! cannot fix it; nothing is broken either, so not INTERNAL (500, which

@@ -5,7 +5,7 @@
 //! Rules, in the order they apply:
 //! - The path is checked first ([`check_path`](super::template::check_path)): an empty or dot segment, a
 //!   malformed escape or invalid UTF-8 is `BadPath`, never a match.
-//! - A registered verb is always a verb (SPEC §2). The router knows every
+//! - A registered verb is always a verb (docs/behaviour.md §6). The router knows every
 //!   verb its bindings declare; when the last segment of a path ends in
 //!   `:<one of them>`, only templates with that verb are candidates, so
 //!   `GET .../x:cancel` cannot become a Get of `x:cancel`. Any other text

@@ -1,7 +1,7 @@
 //! The one table from gRPC codes to HTTP statuses (google/rpc/code.proto),
 //! and Google's JSON error envelope:
 //! `{"error": {"code", "message", "status", "details": [...]}}`, whose
-//! details always hold an `ErrorInfo` (SPEC §2: every error carries one).
+//! details always hold an `ErrorInfo` (docs/behaviour.md §8: every error carries one).
 
 use http::StatusCode;
 use prost::Message as _;

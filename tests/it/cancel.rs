@@ -1,4 +1,4 @@
-//! CancelOperation (SPEC §1): asynchronous, best-effort, first writer wins.
+//! CancelOperation (docs/behaviour.md §2): asynchronous, best-effort, first writer wins.
 
 use std::time::Duration;
 

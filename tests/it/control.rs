@@ -1,4 +1,4 @@
-//! The control API (SPEC §4): Create, Update, Complete, Watch.
+//! The control API (docs/behaviour.md §4): Create, Update, Complete, Watch.
 
 use std::time::Duration;
 
@@ -60,8 +60,10 @@ async fn create_with_metadata_keeps_the_producers_type_despite_a_default() {
 
 #[tokio::test]
 async fn server_with_an_unknown_default_metadata_type_refuses_to_start() {
-    let mut settings = longrun::service::ServiceSettings::default();
-    settings.default_metadata_type = Some("myapi.v1.OperationMetadata".into());
+    let settings = longrun::service::ServiceSettings {
+        default_metadata_type: Some("myapi.v1.OperationMetadata".into()),
+        ..Default::default()
+    };
     let config = config("sqlite::memory:".into(), settings);
     let Err(err) = longrun::server::start(config).await else {
         panic!("a type the server cannot decode must be refused");

@@ -1,4 +1,4 @@
-//! ListOperations (SPEC §1): order, page sizes, tokens, filters.
+//! ListOperations (docs/behaviour.md §2): order, page sizes, tokens, filters.
 
 use std::collections::HashSet;
 

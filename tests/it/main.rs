@@ -6,6 +6,7 @@ mod auth;
 mod bad_input;
 mod cancel;
 mod cli;
+mod cli_docs;
 mod console;
 mod control;
 mod custom_metadata;

@@ -1,4 +1,4 @@
-//! Get, List, Delete and Wait (SPEC §1), and the gRPC edge.
+//! Get, List, Delete and Wait (docs/behaviour.md §2), and the gRPC edge.
 
 use std::time::{Duration, Instant};
 

@@ -1,5 +1,5 @@
 //! Several `longrun serve` replicas on one PostgreSQL database: a client may
-//! reach any replica, a worker may watch on any, and every SPEC rule holds.
+//! reach any replica, a worker may watch on any, and every rule of docs/behaviour.md holds.
 //! Each test gets a fresh schema; without `LONGRUN_TEST_DATABASE_URL` every
 //! test says it skips.
 

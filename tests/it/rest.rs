@@ -1,4 +1,4 @@
-//! REST/JSON transcoding over real HTTP connections (SPEC §2), against the
+//! REST/JSON transcoding over real HTTP connections (docs/behaviour.md §6), against the
 //! same server the gRPC tests use. Bodies are compared as parsed JSON.
 
 use bytes::Bytes;

@@ -1,5 +1,5 @@
 //! Whole REST bodies compared with reviewed golden files under
-//! `tests/fixtures/rest/`, as parsed JSON: one table row per SPEC §2 rule
+//! `tests/fixtures/rest/`, as parsed JSON: one table row per rule of docs/behaviour.md §6
 //! whose output is a body (success shapes, Any handling, every error
 //! envelope). Times and page tokens differ per run and are replaced by
 //! `<timestamp>` and `<page-token>` before comparing; names are fixed by

@@ -26,7 +26,7 @@ pub(super) struct Comparison {
     pub(super) value: Literal,
 }
 
-/// The fields a filter can name (SPEC §1 "Filter").
+/// The fields a filter can name (docs/behaviour.md §3).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) enum Field {
     Done,
