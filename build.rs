@@ -7,7 +7,18 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::{env, fs};
 
+/// Ours, plus every well-known type a response or metadata `Any` may hold
+/// (protox ships them): the JSON mapping can only render what the
+/// registry knows, and users send `Struct` or `StringValue` without
+/// registering anything.
 const PROTOS: &[&str] = &[
+    "google/protobuf/any.proto",
+    "google/protobuf/duration.proto",
+    "google/protobuf/empty.proto",
+    "google/protobuf/field_mask.proto",
+    "google/protobuf/struct.proto",
+    "google/protobuf/timestamp.proto",
+    "google/protobuf/wrappers.proto",
     "google/longrunning/operations.proto",
     "google/rpc/code.proto",
     "google/rpc/error_details.proto",

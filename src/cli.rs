@@ -13,6 +13,8 @@ mod status;
 mod token;
 mod wait;
 
+pub use status::error_chain;
+
 use std::io::Write as _;
 
 use anyhow::Context as _;
@@ -131,8 +133,13 @@ fn reload_on_hangup(
 fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("LONGRUN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Colour only for a person at a terminal: escape codes in a log file or
+    // a collector make it hard to read and to grep.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),

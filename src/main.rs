@@ -6,7 +6,7 @@ async fn main() -> std::process::ExitCode {
     match longrun::cli::run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("longrun: {err:#}");
+            eprintln!("longrun: {}", longrun::cli::error_chain(err.as_ref()));
             std::process::ExitCode::FAILURE
         }
     }

@@ -56,13 +56,14 @@ pub fn render_unreachable(url: &str, err: &(dyn Error + 'static)) -> String {
     format!("cannot reach the server at {url}: {}", error_chain(err))
 }
 
-/// `outer: inner: root`, skipping links that repeat the previous one.
+/// `outer: inner: root`, skipping links that the previous one already ends
+/// with: many errors print their source in their own message too.
 pub fn error_chain(err: &(dyn Error + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut next = Some(err);
     while let Some(current) = next {
         let text = current.to_string();
-        if parts.last() != Some(&text) {
+        if !parts.last().is_some_and(|last| last.ends_with(&text)) {
             parts.push(text);
         }
         next = current.source();
@@ -150,6 +151,15 @@ mod tests {
     #[test]
     fn one_line_replaces_control_characters() {
         assert_eq!(one_line("a\nb\x1b[2Jc"), "a b [2Jc");
+    }
+
+    #[test]
+    fn error_chain_leaves_out_a_source_its_outer_message_already_shows() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("cannot start: {0}")]
+        struct Outer(#[source] std::io::Error);
+        let err = Outer(std::io::Error::other("type x is unknown"));
+        assert_eq!(error_chain(&err), "cannot start: type x is unknown");
     }
 
     #[test]

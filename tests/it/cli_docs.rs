@@ -195,3 +195,37 @@ fn output_to_a_closed_pipe_or_a_full_device_does_not_panic() {
     assert!(stderr.contains("cannot write to stdout"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn refused_start_says_why_once_and_logs_without_colour_codes() {
+    let output = longrun(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--control-listen",
+        "127.0.0.1:0",
+        "--database",
+        "sqlite::memory:",
+        "--default-metadata-type",
+        "myapi.v1.OperationMetadata",
+    ]);
+    assert!(!output.status.success(), "an unknown type must be refused");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let error = stderr
+        .lines()
+        .find(|line| line.starts_with("longrun: "))
+        .unwrap_or_else(|| panic!("no error line in {stderr}"));
+    assert_eq!(
+        error.matches("myapi.v1.OperationMetadata").count(),
+        1,
+        "the cause is printed once: {error}"
+    );
+    assert!(
+        stderr.contains("no authentication"),
+        "the start-up warning was logged: {stderr}"
+    );
+    assert!(
+        !stderr.contains('\x1b'),
+        "no escape codes when stderr is not a terminal: {stderr:?}"
+    );
+}

@@ -6,6 +6,7 @@ use http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use prost::Message;
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -148,6 +149,54 @@ async fn get_returns_the_operation_as_proto3_json() {
 
 /// Polls are answered from remembered renderings; a changed operation must
 /// never be shown as it was.
+#[tokio::test]
+async fn well_known_types_in_results_render_without_registration() {
+    let server = TestServer::start().await;
+    let rest = Rest::new(server.server.public_addr);
+    let structured = prost_types::Struct {
+        fields: [(
+            "rows".to_owned(),
+            prost_types::Value {
+                kind: Some(prost_types::value::Kind::NumberValue(3.0)),
+            },
+        )]
+        .into(),
+    };
+    let results = [
+        (
+            "google.protobuf.Struct",
+            structured.encode_to_vec(),
+            json!({"rows": 3.0}),
+        ),
+        (
+            "google.protobuf.StringValue",
+            "done".to_owned().encode_to_vec(),
+            json!("done"),
+        ),
+    ];
+    for (type_name, value, shown) in results {
+        let op = server.create().await;
+        let response = prost_types::Any {
+            type_url: format!("type.googleapis.com/{type_name}"),
+            value,
+        };
+        let result = longrun::pb::control::complete_operation_request::Result::Response(response);
+        server.complete(&op.name, result).await.expect("completes");
+        let answer = rest.get(&format!("/v1/{}", op.name)).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::OK,
+            "{type_name}: {}",
+            answer.json
+        );
+        assert_eq!(
+            answer.json["response"],
+            json!({"@type": format!("type.googleapis.com/{type_name}"), "value": shown}),
+            "a well-known type inside Any is shown under \"value\""
+        );
+    }
+}
+
 #[tokio::test]
 async fn polling_get_sees_every_change_of_the_operation() {
     let server = TestServer::start().await;
