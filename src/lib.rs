@@ -15,11 +15,13 @@
 //! | `registry` | the message types known at run time (descriptor pool) | tonic, sqlx |
 //! | `server` | wiring, listeners, limits, lifecycle | — |
 //! | `embed` | the library face for other tonic servers | — |
+//! | `console` | the web console's embedded files and their HTTP answers | domain, service, store, grpc, transcode, auth |
 //! | `cli`, `config` | command line, flags -> typed settings | — |
 
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod domain;
 pub mod embed;
 pub mod grpc;

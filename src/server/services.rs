@@ -12,6 +12,7 @@ use super::rest_methods::RestMethods;
 use super::security::{self, Security};
 use super::{BoxError, CONTROL_SERVICE, PUBLIC_SERVICE, ServerConfig, ServerError};
 use crate::auth::Caller;
+use crate::console::ConsoleLayer;
 use crate::grpc::auth::AuthLayer;
 use crate::grpc::edge::GrpcEdgeLayer;
 use crate::grpc::{ControlGrpc, OperationsGrpc};
@@ -77,6 +78,7 @@ pub(super) fn port_services(
         security.public.clone(),
         gateway(&[PUBLIC_SERVICE], &security.public)?,
         &config.cors_origins,
+        Some(ConsoleLayer::new(config.console)),
     );
     let control = port_service(
         control_routes,
@@ -85,6 +87,7 @@ pub(super) fn port_services(
         security.control.clone(),
         gateway(&[CONTROL_SERVICE, PUBLIC_SERVICE], &security.control)?,
         &config.cors_origins,
+        None,
     );
     Ok((public, control))
 }

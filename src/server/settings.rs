@@ -61,6 +61,8 @@ pub struct ServerConfig {
     pub health_probe_interval: Duration,
     /// Tokens, policies and what may run open (server/security.rs).
     pub auth: AuthSettings,
+    /// Serve the web console at `/console/` on the public port.
+    pub console: bool,
 }
 
 impl Default for ServerConfig {
@@ -79,6 +81,7 @@ impl Default for ServerConfig {
             postgres: PgSettings::default(),
             health_probe_interval: Duration::from_secs(1),
             auth: AuthSettings::default(),
+            console: true,
         }
     }
 }

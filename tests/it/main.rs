@@ -7,6 +7,7 @@ mod bad_input;
 mod cancel;
 mod cli;
 mod cli_docs;
+mod console;
 mod control;
 mod custom_metadata;
 mod durability;
