@@ -6,13 +6,14 @@ mod auth_args;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
 
 use crate::domain::parse_duration;
 use crate::server::{Limits, ServerConfig};
-use crate::service::ServiceSettings;
+use crate::service::{ServiceSettings, SystemClock};
 use crate::store::PgSettings;
 
 pub use auth_args::AuthArgs;
@@ -228,6 +229,7 @@ impl ServeArgs {
             },
             auth,
             console: self.console,
+            clock: Arc::new(SystemClock),
             ..ServerConfig::default()
         }
     }

@@ -25,7 +25,7 @@ pub use security::PolicyReloader;
 pub use settings::{DEFAULT_CACHE_ENTRIES, Limits, ServerConfig};
 
 use crate::registry::TypeRegistry;
-use crate::service::{BackgroundTasks, Core, SystemClock};
+use crate::service::{BackgroundTasks, Core};
 use crate::store::OperationStore;
 use health::Health;
 
@@ -115,7 +115,7 @@ async fn run(
         opened.store,
         registry,
         config.service.clone(),
-        Arc::new(SystemClock),
+        Arc::clone(&config.clock),
     )
     .await?;
     let (public, public_addr) = listener::bind(config.listen).await?;

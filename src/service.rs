@@ -69,10 +69,11 @@ impl Default for ServiceSettings {
 }
 
 /// Wall-clock time, replaceable in tests.
-pub trait Clock: Send + Sync + 'static {
+pub trait Clock: std::fmt::Debug + Send + Sync + 'static {
     fn now(&self) -> SystemTime;
 }
 
+#[derive(Debug)]
 pub struct SystemClock;
 
 impl Clock for SystemClock {

@@ -3,10 +3,11 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::AuthSettings;
-use crate::service::ServiceSettings;
+use crate::service::{Clock, ServiceSettings, SystemClock};
 use crate::store::PgSettings;
 
 /// Operations kept in memory by default (see `CachedStore`).
@@ -63,6 +64,10 @@ pub struct ServerConfig {
     pub auth: AuthSettings,
     /// Serve the web console at `/console/` on the public port.
     pub console: bool,
+    /// The wall clock the use cases stamp and expire by. Tests give one
+    /// that follows tokio's paused clock, so cancel graces and retention
+    /// run on the same time as the timers that wait for them.
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Default for ServerConfig {
@@ -82,6 +87,7 @@ impl Default for ServerConfig {
             health_probe_interval: Duration::from_secs(1),
             auth: AuthSettings::default(),
             console: true,
+            clock: Arc::new(SystemClock),
         }
     }
 }
