@@ -3,21 +3,18 @@
 mod support;
 
 mod auth;
-mod bad_input;
-mod cancel;
 mod cli;
 mod cli_docs;
 mod console;
-mod control;
 mod custom_metadata;
 mod durability;
 mod embedded;
-mod grpc_web;
-mod list;
-mod operations;
+mod grpc_edge;
 mod races;
 mod replicas;
 mod rest;
 mod rest_control;
 mod rest_golden;
+mod scenarios;
+mod serving;
 mod store;

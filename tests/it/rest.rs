@@ -343,30 +343,6 @@ async fn wrong_content_type_is_415_and_get_with_body_is_400() {
 }
 
 #[tokio::test]
-async fn delete_and_wait_over_rest() {
-    let server = TestServer::start().await;
-    let rest = Rest::new(server.server.public_addr);
-    let op = server.create().await;
-    let waited = rest
-        .post(
-            &format!("/v1/{}:wait", op.name),
-            Some("{\"timeout\": \"0.1s\"}"),
-        )
-        .await;
-    assert_eq!(waited.status, StatusCode::OK, "{}", waited.json);
-    assert_eq!(waited.json["name"], json!(op.name));
-    let deleted = rest
-        .send(Method::DELETE, &format!("/v1/{}", op.name), None, None)
-        .await;
-    assert_eq!(deleted.status, StatusCode::OK);
-    assert_eq!(deleted.json, json!({}));
-    assert_eq!(
-        rest.get(&format!("/v1/{}", op.name)).await.status,
-        StatusCode::NOT_FOUND
-    );
-}
-
-#[tokio::test]
 async fn bad_rest_input_is_4xx_with_the_envelope_never_500() {
     let server = TestServer::start().await;
     let rest = Rest::new(server.server.public_addr);

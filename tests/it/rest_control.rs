@@ -76,53 +76,6 @@ async fn control_api_over_rest_creates_watches_and_completes() {
 }
 
 #[tokio::test]
-async fn rest_update_without_metadata_keeps_it_and_a_later_cancel_records_the_request() {
-    let server = TestServer::start().await;
-    let control = Rest::new(server.server.control_addr);
-    let public = Rest::new(server.server.public_addr);
-    let created = control
-        .post(
-            &format!("/v1/{PARENT}/operations"),
-            Some(
-                r#"{"operationId": "beating", "metadata": {
-                    "@type": "type.googleapis.com/longrun.v1.OperationMetadata",
-                    "verb": "build", "target": "projects/test/builds/7"}}"#,
-            ),
-        )
-        .await;
-    assert_eq!(created.status, StatusCode::OK, "{}", created.json);
-    let name = format!("{PARENT}/operations/beating");
-    let beat = control
-        .send(
-            Method::PATCH,
-            &format!("/v1/{name}"),
-            Some("{}"),
-            Some("application/json"),
-        )
-        .await;
-    assert_eq!(beat.status, StatusCode::OK, "{}", beat.json);
-    assert_eq!(
-        beat.json["metadata"], created.json["metadata"],
-        "nothing erased"
-    );
-
-    let cancelled = public.post(&format!("/v1/{name}:cancel"), None).await;
-    assert_eq!(cancelled.status, StatusCode::OK);
-    let asked = public.get(&format!("/v1/{name}")).await;
-    assert!(
-        asked.json.get("done").is_none(),
-        "the worker has its grace: {}",
-        asked.json
-    );
-    assert_eq!(asked.json["metadata"]["requestedCancellation"], json!(true));
-    assert_eq!(asked.json["metadata"]["verb"], json!("build"));
-    assert_eq!(
-        asked.json["metadata"]["target"],
-        json!("projects/test/builds/7")
-    );
-}
-
-#[tokio::test]
 async fn control_routes_are_not_served_on_the_public_port() {
     let server = TestServer::start().await;
     let public = Rest::new(server.server.public_addr);

@@ -227,6 +227,21 @@ pub fn error_code(op: &lro::Operation) -> Option<i32> {
     }
 }
 
+pub fn error_message(op: &lro::Operation) -> Option<&str> {
+    match &op.result {
+        Some(lro::operation::Result::Error(status)) => Some(&status.message),
+        Some(lro::operation::Result::Response(_)) | None => None,
+    }
+}
+
+/// longrun's own metadata, packed as a producer or worker sends it.
+pub fn longrun_metadata(metadata: &ctl::OperationMetadata) -> prost_types::Any {
+    prost_types::Any {
+        type_url: format!("type.googleapis.com/{LONGRUN_METADATA}"),
+        value: metadata.encode_to_vec(),
+    }
+}
+
 pub fn is_response(op: &lro::Operation) -> bool {
     matches!(op.result, Some(lro::operation::Result::Response(_)))
 }
@@ -248,4 +263,23 @@ pub async fn next_event(stream: &mut tonic::Streaming<ctl::OperationEvent>) -> c
         .expect("an event arrives in time")
         .expect("the stream is healthy")
         .expect("the stream has not ended")
+}
+
+/// A gRPC-Web Operations client (HTTP/1.1, tonic-web's client layer).
+pub fn web_client(
+    addr: std::net::SocketAddr,
+) -> OperationsClient<
+    tonic_web::GrpcWebClientService<
+        hyper_util::client::legacy::Client<
+            hyper_util::client::legacy::connect::HttpConnector,
+            tonic_web::GrpcWebCall<tonic::body::Body>,
+        >,
+    >,
+> {
+    let http = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http();
+    let service = tower::ServiceBuilder::new()
+        .layer(tonic_web::GrpcWebClientLayer::new())
+        .service(http);
+    OperationsClient::with_origin(service, format!("http://{addr}").parse().expect("uri"))
 }

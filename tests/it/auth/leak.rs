@@ -80,7 +80,7 @@ async fn malformed_name_is_invalid_for_a_member_and_denied_for_a_stranger() {
 async fn grpc_web_passes_the_same_checks() {
     let server = SecureServer::start().await;
     let name = server.create(OWN, "x").await;
-    let mut web = crate::grpc_web::web_client(server.server.public_addr);
+    let mut web = crate::support::web_client(server.server.public_addr);
     let get = |auth: &[&str]| with_auth(lro::GetOperationRequest { name: name.clone() }, auth);
     let missing = web.get_operation(get(&[])).await.expect_err("no token");
     assert_eq!(missing.code(), Code::Unauthenticated);
