@@ -31,7 +31,8 @@ use crate::store::{OperationStore, Swapped};
 pub use access::WireDuration;
 pub use background::BackgroundTasks;
 pub use control::{CreateRequest, WatchEvent, WatchStream};
-pub use error::ServiceError;
+use error::StoreResult;
+pub use error::{ServiceError, Subject};
 pub use metadata::MetadataKeeper;
 pub use notify::{Change, Notifier};
 pub use operations::{ListPage, ListRequest};
@@ -114,7 +115,7 @@ impl Core {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, ServiceError> {
         let metadata = MetadataKeeper::new(registry, settings.default_metadata_type.as_deref())?;
-        let key = store.page_token_key().await?;
+        let key = store.page_token_key().await.about(|| Subject::Server)?;
         let waiters = Arc::new(Semaphore::new(settings.max_waiters));
         Ok(Self {
             inner: Arc::new(Inner {
@@ -158,7 +159,7 @@ impl Core {
 
     /// Whether the store answers now (the server's health probe).
     pub async fn ping_store(&self) -> Result<(), ServiceError> {
-        Ok(self.inner.store.ping().await?)
+        self.inner.store.ping().await.about(|| Subject::Server)
     }
 
     /// A place for one more open Wait or Watch, or RESOURCE_EXHAUSTED.
@@ -185,7 +186,7 @@ impl Core {
 
     /// The operation as callers may see it: retention makes it disappear.
     async fn load(&self, name: &OperationName) -> Result<Operation, ServiceError> {
-        match self.store().get(name).await? {
+        match self.store().get(name).await.about(|| subject(name))? {
             // Only a done operation has an expiry; the others skip reading
             // the clock, a noticeable share of a cached Get.
             Some(op) if op.expire_time.is_none() || !op.is_expired(self.now()) => Ok(op),
@@ -210,7 +211,7 @@ impl Core {
                 return Ok(current);
             };
             self.inner.metadata.stamp(&mut next);
-            match self.store().swap(&next).await? {
+            match self.store().swap(&next).await.about(|| subject(name))? {
                 Swapped::Written(written) => {
                     self.announce(&written);
                     return Ok(written);
@@ -230,4 +231,8 @@ impl Core {
             .notifier
             .publish(&op.name, Change::Updated(Arc::new(op.clone())));
     }
+}
+
+fn subject(name: &OperationName) -> Subject {
+    Subject::Operation(name.to_string())
 }

@@ -91,16 +91,17 @@ pub fn error_status(err: &ServiceError, domain: &str) -> tonic::Status {
         domain,
         err.metadata().into_iter().map(|(k, v)| (k.to_owned(), v)),
     );
-    if kind.is_client_error() {
+    if !err.must_be_logged() {
         return status_with_details(code_for(kind), err.public_message(), info, None);
     }
     let request_id = current_request_id();
-    tracing::error!(
-        request_id = request_id.as_deref().unwrap_or("-"),
-        error = %err,
-        debug = ?err,
-        "request failed"
-    );
+    let request = request_id.as_deref().unwrap_or("-");
+    if kind.is_client_error() {
+        // A store conflict: the client retries; the log keeps why.
+        tracing::warn!(request_id = request, error = %err, "request failed");
+    } else {
+        tracing::error!(request_id = request, error = %err, debug = ?err, "request failed");
+    }
     status_with_details(
         code_for(kind),
         err.public_message(),
@@ -146,13 +147,20 @@ mod tests {
 
     #[tokio::test]
     async fn server_failure_carries_the_request_id_and_a_fixed_message() {
-        let err = ServiceError::Store(crate::store::StoreError::Backend("disk on fire".into()));
+        let err = ServiceError::Store {
+            subject: crate::service::Subject::Server,
+            source: crate::store::StoreError::Backend("disk on fire".into()),
+        };
         let status = super::super::edge::with_request_id("req-42", async {
             error_status(&err, "longrun.example.com")
         })
         .await;
         assert_eq!(status.code(), Code::Internal);
-        assert_eq!(status.message(), "internal error");
+        assert_eq!(
+            status.message(),
+            "internal error while storing the server's operations"
+        );
+        assert!(!status.message().contains("disk on fire"));
         let details = pb::rpc::Status::decode(status.details()).expect("details decode");
         let request_info = details
             .details

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
-use super::Core;
+use super::error::StoreResult;
+use super::{Core, Subject};
 use crate::store::ChangeFeed;
 
 /// How often the timer looks at the store even when nothing woke it. Keeps a
@@ -73,7 +74,8 @@ async fn expire_due_graces(core: &Core) -> Result<Duration, super::ServiceError>
         let due = core
             .store()
             .due_cancellations(core.now(), GRACE_BATCH)
-            .await?;
+            .await
+            .about(|| Subject::Server)?;
         let full_batch = due.len() == GRACE_BATCH as usize;
         for op in due {
             // A worker may finish between the read and the write: the
@@ -91,7 +93,11 @@ async fn expire_due_graces(core: &Core) -> Result<Duration, super::ServiceError>
             break;
         }
     }
-    let next = core.store().next_cancel_deadline().await?;
+    let next = core
+        .store()
+        .next_cancel_deadline()
+        .await
+        .about(|| Subject::Server)?;
     Ok(next.map_or(GRACE_BACKSTOP, |deadline| {
         deadline
             .duration_since(core.now())

@@ -9,7 +9,8 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::access::{WireDuration, duration_field};
-use super::{Change, Core, ServiceError};
+use super::error::StoreResult;
+use super::{Change, Core, ServiceError, subject};
 use crate::auth::{Caller, Permission};
 use crate::domain::{NewOperation, Operation, OperationId, Outcome, Payload, RequestId};
 use crate::store::{Inserted, same_request};
@@ -67,12 +68,13 @@ impl Core {
         // At most two rounds: an expired operation that still holds the name
         // or the request id is removed once, then the insert is retried.
         for _ in 0..2 {
-            match self.store().insert(&op).await? {
+            match self.store().insert(&op).await.about(|| subject(&op.name))? {
                 Inserted::Created(created) => return Ok(created),
                 Inserted::Conflict(existing) if existing.is_expired(self.now()) => {
                     // Retention ended: the name is free for callers (docs/behaviour.md §10),
                     // whether or not the purge has run yet.
-                    self.store().delete(&existing.name).await?;
+                    let name = &existing.name;
+                    self.store().delete(name).await.about(|| subject(name))?;
                 }
                 Inserted::Conflict(existing) if same_request(&existing, request_id.as_ref()) => {
                     return Ok(existing);

@@ -3,8 +3,9 @@
 use tokio::time::Instant;
 
 use super::access::{WireDuration, duration_field, malformed};
+use super::error::StoreResult;
 use super::filter_fields::OperationFields;
-use super::{Change, Core, ServiceError};
+use super::{Change, Core, ServiceError, Subject, subject};
 use crate::auth::{Caller, ListScope, Permission};
 use crate::domain::filter::Filter;
 use crate::domain::{CancelDecision, LocationScope, Operation, ParentName};
@@ -103,7 +104,11 @@ impl Core {
                 limit: batch_size,
                 now: self.now(),
             };
-            let batch = self.store().list(&query).await?;
+            let batch = self
+                .store()
+                .list(&query)
+                .await
+                .about(|| Subject::Operations(request.name.clone()))?;
             let exhausted = batch.len() < batch_size as usize;
             for op in batch {
                 scanned += 1;
@@ -168,7 +173,7 @@ impl Core {
         let name = self.authorized_operation(caller, Permission::Delete, name)?;
         // An expired operation is already gone for callers.
         self.load(&name).await?;
-        if !self.store().delete(&name).await? {
+        if !self.store().delete(&name).await.about(|| subject(&name))? {
             return Err(ServiceError::NotFound(name.to_string()));
         }
         self.inner.notifier.publish(&name, Change::Deleted);

@@ -12,6 +12,7 @@ mod control;
 mod custom_metadata;
 mod durability;
 mod embedded;
+mod errors_in_our_words;
 mod grpc_web;
 mod list;
 mod operations;

@@ -1,7 +1,9 @@
 //! The whole stack in-process: a TestServer on ephemeral ports with real
 //! gRPC clients, plus helpers shared by the scenario files.
 
+pub mod logs;
 pub mod postgres;
+pub mod proxy;
 
 use std::time::Duration;
 
