@@ -9,7 +9,7 @@
 //! | `domain` | states, transitions, names, filters, `ErrorKind` | tokio, tonic, prost, http, sqlx |
 //! | `store` | persistence, migrations, backends | tonic, http, auth, service |
 //! | `service` | use cases, authorization calls, wakeups, timers | tonic, http, sqlx, concrete stores |
-//! | `auth` | tokens, principals, scopes, policy, `authorize() -> Grant` | tonic, sqlx, store, service |
+//! | `auth` | tokens, principals, scopes, policy, access passes (`authorize_*`) | tonic, sqlx, store, service |
 //! | `grpc` | generated-trait impls, pb <-> domain, the one Code table | store, transcode |
 //! | `transcode` | REST routing, JSON mapping, the Code -> HTTP table | domain, service, store |
 //! | `registry` | the message types known at run time (descriptor pool) | tonic, sqlx |

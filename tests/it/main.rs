@@ -9,6 +9,7 @@ mod console;
 mod custom_metadata;
 mod durability;
 mod embedded;
+mod errors_in_our_words;
 mod grpc_edge;
 mod races;
 mod replicas;

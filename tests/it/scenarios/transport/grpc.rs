@@ -7,7 +7,6 @@ use async_trait::async_trait;
 use longrun::pb::control::operations_control_client::OperationsControlClient;
 use longrun::pb::longrunning::operations_client::OperationsClient;
 use longrun::pb::{control as ctl, longrunning as lro, rpc};
-use prost::Message;
 use tower::util::BoxCloneSyncService;
 
 use crate::scenarios::client::{CallOptions, Client, Deadline, Events, Failure, Reply, failure};
@@ -74,15 +73,15 @@ impl Grpc {
 /// A tonic status as a `Failure`: the ErrorInfo travels inside the
 /// `google.rpc.Status` of `grpc-status-details-bin`.
 pub fn from_status(status: &tonic::Status) -> Failure {
-    let info = rpc::Status::decode(status.details())
-        .ok()
-        .and_then(|details| {
-            details
-                .details
-                .into_iter()
-                .find(|any| any.type_url == "type.googleapis.com/google.rpc.ErrorInfo")
-        })
-        .map(|any| rpc::ErrorInfo::decode(any.value.as_slice()).expect("ErrorInfo decodes"));
+    use tonic_types::StatusExt;
+    let details = status
+        .check_error_details()
+        .expect("details are a google.rpc.Status");
+    let info = details.error_info().map(|info| rpc::ErrorInfo {
+        reason: info.reason.clone(),
+        domain: info.domain.clone(),
+        metadata: info.metadata.clone(),
+    });
     let request_id = status
         .metadata()
         .get("x-request-id")
