@@ -16,9 +16,11 @@ fn channel(addr: std::net::SocketAddr) -> GrpcChannel {
     // No idle connections: the server closes an idle HTTP/1.1 connection
     // after its header-read timeout, and a scenario that moves the clock
     // past it must not race a request onto a connection being closed.
+    let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    connector.set_nodelay(true);
     let http = HttpClient::builder(TokioExecutor::new())
         .pool_max_idle_per_host(0)
-        .build_http();
+        .build(connector);
     let origin: http::Uri = format!("http://{addr}").parse().expect("uri");
     let service = tower::ServiceBuilder::new()
         .map_request(move |mut request: http::Request<tonic::body::Body>| {

@@ -57,8 +57,12 @@ impl Rest {
             Http::H1 => builder.pool_max_idle_per_host(0),
             Http::H2c => builder.http2_only(true),
         };
+        // As tonic's channels do: without it, small h2 frames wait on Nagle
+        // and delayed ACKs.
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
         Self {
-            http: builder.build_http(),
+            http: builder.build(connector),
             public: format!("http://{public}"),
             control: format!("http://{control}"),
             options: CallOptions::default(),
