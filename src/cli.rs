@@ -4,6 +4,7 @@
 mod client;
 mod control;
 mod generate;
+mod health;
 mod json;
 mod migrate;
 mod openapi;
