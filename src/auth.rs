@@ -7,8 +7,8 @@
 //! handle, `Caller` (a principal and the policy of the plane it came in on)
 //! and `authorize() -> Grant`. The service layer makes the authorization
 //! calls; the gRPC layer only authenticates and checks scopes.
-//! Must not import tonic, sqlx, store or service: it sees `http::HeaderMap`,
-//! domain names and plain values.
+//! Uses only `domain` of the crate (not store or service) and no tonic or
+//! sqlx: it sees `http::HeaderMap`, domain names and plain values.
 
 mod authenticator;
 mod caller;

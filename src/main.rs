@@ -1,3 +1,7 @@
+//! The `longrun` binary: parses the command line, runs it, and turns an
+//! error into its chain on stderr and exit status 1. Everything else is in the
+//! library (`longrun::cli`).
+
 use clap::Parser;
 
 #[tokio::main]

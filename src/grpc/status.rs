@@ -1,3 +1,8 @@
+//! The one table from `ErrorKind` to `tonic::Code`, and the `tonic::Status`
+//! built from a use-case failure: a message, an `ErrorInfo` with the reason,
+//! and for server-side failures a `RequestInfo` with the request id, the
+//! detail going to the log only.
+
 use prost::Message;
 use tonic::Code;
 

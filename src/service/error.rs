@@ -1,3 +1,7 @@
+//! `ServiceError`: why a use case failed, gathering the errors of the domain,
+//! auth and the store. Each variant knows its `ErrorKind`, its `ErrorInfo`
+//! reason and metadata, and the message a client may see.
+
 use crate::auth::AuthError;
 use crate::domain::filter::FilterError;
 use crate::domain::{DurationError, ErrorKind, NameError, TransitionError};
