@@ -1,7 +1,9 @@
-//! The single integration test binary: every scenario runs the whole stack.
+//! The single integration test binary: every scenario runs the whole stack,
+//! and `architecture.rs` checks the layout of the source itself.
 
 mod support;
 
+mod architecture;
 mod auth;
 mod bad_input;
 mod cancel;
