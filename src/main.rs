@@ -5,6 +5,7 @@
 use clap::Parser;
 
 #[tokio::main]
+#[expect(clippy::print_stderr, reason = "the one line a failed command says")]
 async fn main() -> std::process::ExitCode {
     let cli = longrun::cli::Cli::parse();
     match longrun::cli::run(cli).await {

@@ -1,6 +1,11 @@
 //! The single integration test binary: every scenario runs the whole stack,
 //! and `architecture.rs` checks the layout of the source itself.
 
+#![expect(
+    clippy::expect_used,
+    reason = "a test fails by panicking, in its helpers as in its #[test] functions"
+)]
+
 mod support;
 
 mod architecture;
