@@ -14,7 +14,7 @@ use jsonwebtoken::Algorithm;
 use longrun::auth::mint::{TokenRequest, add_to_jwks, generate_key, mint};
 use longrun::auth::{
     Authenticator, CLOUD_PLATFORM_SCOPE, Caller, JwtSettings, KeySource, Permission, Policy,
-    Resource, TokenSource, authorize,
+    TokenSource, authorize_operation,
 };
 use longrun::domain::OperationName;
 
@@ -62,7 +62,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let principal = authenticator.authenticate(&headers).await?;
         authenticator.check_scopes(&principal)?;
         let caller = Caller::new(principal, Arc::clone(&policy));
-        let _grant = authorize(&caller, Permission::Get, Resource::Operation(&name))?;
+        // The pass owns the checked name, as in the server; the clone is
+        // what the server's parse of the request string stands for.
+        let _pass = authorize_operation(&caller, Permission::Get, name.clone())?;
     }
     let per_call = start.elapsed() / rounds;
     println!(

@@ -5,8 +5,9 @@
 //!
 //! Owns: `Authenticator` (headers -> `Principal`), `Policy` and its reload
 //! handle, `Caller` (a principal and the policy of the plane it came in on)
-//! and `authorize() -> Grant`. The service layer makes the authorization
-//! calls; the gRPC layer only authenticates and checks scopes.
+//! and the access passes (`authorize_*`, pass.rs) that the service's store
+//! calls require. The service layer makes the authorization calls; the gRPC
+//! layer only authenticates and checks scopes.
 //! Uses only `domain` of the crate (not store or service) and no tonic or
 //! sqlx: it sees `http::HeaderMap`, domain names and plain values.
 
@@ -17,6 +18,7 @@ mod forwarded;
 mod jwks;
 mod keys;
 pub mod mint;
+mod pass;
 mod permission;
 mod policy;
 mod principal;
@@ -24,9 +26,13 @@ mod settings;
 mod verify;
 
 pub use authenticator::Authenticator;
-pub use caller::{Caller, Grant, ListScope, Resource, authorize};
+pub use caller::{Caller, ListScope};
 pub use error::AuthError;
 pub use keys::{KeyError, KeySet};
+pub use pass::{
+    ListPass, OperationPass, ParentPass, ServerPass, authorize_list, authorize_operation,
+    authorize_parent,
+};
 pub use permission::{Permission, PermissionSet};
 pub use policy::{Policy, PolicyError, PolicyHandle};
 pub use principal::Principal;

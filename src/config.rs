@@ -164,6 +164,17 @@ pub struct ServeArgs {
     )]
     pub cors_origins: Vec<String>,
 
+    /// Serve the web console at /console/ on the public port (it calls the
+    /// public REST API, with the same authentication and policy).
+    #[arg(
+        long,
+        env = "LONGRUN_CONSOLE",
+        default_value_t = true,
+        action = clap::ArgAction::Set,
+        value_name = "BOOL"
+    )]
+    pub console: bool,
+
     /// Log format, on stderr. LONGRUN_LOG picks what is logged, as an
     /// env-filter (`debug`, `info,longrun=trace`) [default: info].
     #[arg(long, env = "LONGRUN_LOG_FORMAT", default_value = "text")]
@@ -216,6 +227,7 @@ impl ServeArgs {
                 notify: self.pg_notify,
             },
             auth,
+            console: self.console,
             ..ServerConfig::default()
         }
     }
@@ -247,6 +259,7 @@ mod tests {
         assert!(config.service.cancel_enabled);
         assert_eq!(config.service.default_metadata_type, None);
         assert!(config.auth.tokens.is_none());
+        assert!(config.console);
         assert_eq!(config.auth.permission_prefix, "cloudaicompanion");
         assert_eq!(
             config.auth.required_scopes,
@@ -349,6 +362,20 @@ mod tests {
         assert!(!settings.migrate);
         assert!(!settings.notify);
         assert!(!parse(&["longrun", "--no-migrate"]).migrate);
+    }
+
+    #[test]
+    fn console_flag_turns_the_console_off() {
+        let console = |args: &[&str]| {
+            Harness::try_parse_from(args)
+                .expect("parses")
+                .serve
+                .into_config()
+                .console
+        };
+        assert!(!console(&["longrun", "--console=false"]));
+        assert!(!console(&["longrun", "--console", "false"]));
+        assert!(console(&["longrun", "--console=true"]));
     }
 
     #[test]

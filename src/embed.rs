@@ -53,7 +53,7 @@ impl TaskResult {
     /// Success with `google.protobuf.Empty`.
     pub fn empty() -> Self {
         TaskResult::Response(Payload {
-            type_url: "type.googleapis.com/google.protobuf.Empty".into(),
+            type_url: crate::registry::type_url("google.protobuf.Empty"),
             value: Vec::new(),
         })
     }

@@ -14,18 +14,20 @@
 //! | `domain` | states, transitions, names, filters, `ErrorKind` | nothing | any crate but std, `thiserror`, `serde`, `base64` |
 //! | `store` | persistence, migrations, backends | `domain` | `tonic`, `http`, `hyper` |
 //! | `service` | use cases, authorization calls, wakeups, timers | `domain`, `store`, `auth`, `registry`, but not `store::sqlite`, `store::postgres`, `store::SqliteStore`, `store::PgStore`, `store::PgSettings`, `store::CachedStore` | `tonic`, `http`, `hyper`, `sqlx` |
-//! | `auth` | tokens, principals, scopes, policy, `authorize() -> Grant` | `domain` | `tonic`, `sqlx` |
+//! | `auth` | tokens, principals, scopes, policy, access passes (`authorize_*`) | `domain` | `tonic`, `sqlx` |
 //! | `grpc` | generated-trait impls, pb <-> domain, the one Code table | `domain`, `service`, `auth`, `pb` | `sqlx` |
-//! | `transcode` | REST routing, JSON mapping, the Code -> HTTP table | `pb` | `sqlx` |
+//! | `transcode` | REST routing, JSON mapping, the Code -> HTTP table | `pb`, `registry` | `sqlx` |
 //! | `registry` | the message types known at run time (descriptor pool) | `pb` | `tonic`, `sqlx` |
 //! | `pb` | the generated protobuf and gRPC code (in OUT_DIR) | nothing | — |
 //! | `server` | wiring, listeners, limits, lifecycle | any module | — |
 //! | `embed` | the library face for other tonic servers | any module | — |
+//! | `console` | the web console's embedded files and their HTTP answers | nothing | — |
 //! | `cli`, `config` | command line, flags -> typed settings | any module | — |
 
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod domain;
 pub mod embed;
 pub mod grpc;

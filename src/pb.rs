@@ -24,6 +24,14 @@ mod generated {
 pub use generated::google::{api, longrunning, rpc};
 pub use generated::longrun::v1 as control;
 
+/// The UPPER_SNAKE name of a `google.rpc.Code` number, from the generated
+/// enum: the one table of code names. `None` for a number code.proto lacks.
+pub fn code_name(code: i32) -> Option<&'static str> {
+    rpc::Code::try_from(code)
+        .ok()
+        .map(|code| code.as_str_name())
+}
+
 /// The encoded `FileDescriptorSet` of every proto longrun serves, with imports
 /// and extension options (google.api.http) intact.
 pub const FILE_DESCRIPTOR_SET: &[u8] =

@@ -18,6 +18,20 @@ pub enum RegistryError {
     Descriptor(#[from] DescriptorError),
 }
 
+/// The prefix of every type URL longrun writes: `type.googleapis.com/pkg.Msg`.
+/// Readers take any prefix (the message name is what follows the last `/`).
+pub const TYPE_URL_PREFIX: &str = "type.googleapis.com/";
+
+/// The type URL of the message `full_name`.
+pub fn type_url(full_name: &str) -> String {
+    format!("{TYPE_URL_PREFIX}{full_name}")
+}
+
+/// The message name in a type URL: what follows its last `/`.
+pub fn type_name(type_url: &str) -> &str {
+    type_url.rsplit_once('/').map_or(type_url, |(_, name)| name)
+}
+
 /// Packages whose messages are plumbing, never operation metadata.
 const INFRASTRUCTURE_PACKAGES: &[&str] = &[
     "google.protobuf",
@@ -46,8 +60,7 @@ impl TypeRegistry {
 
     /// The message for an `Any` type URL (`type.googleapis.com/pkg.Msg`).
     pub fn message_for_type_url(&self, type_url: &str) -> Option<MessageDescriptor> {
-        let name = type_url.rsplit_once('/').map_or(type_url, |(_, n)| n);
-        self.pool.get_message_by_name(name)
+        self.pool.get_message_by_name(type_name(type_url))
     }
 
     /// Messages that may be operation metadata: everything but plumbing.

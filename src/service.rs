@@ -18,6 +18,7 @@ mod notify;
 mod operations;
 mod outside;
 mod page_token;
+mod passes;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -25,14 +26,17 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
-use crate::domain::{Operation, OperationName};
+use crate::auth::{OperationPass, ServerPass};
+use crate::domain::Operation;
 use crate::registry::TypeRegistry;
 use crate::store::{OperationStore, Swapped};
+use passes::PassStore;
 
 pub use access::WireDuration;
 pub use background::BackgroundTasks;
 pub use control::{CreateRequest, WatchEvent, WatchStream};
-pub use error::ServiceError;
+use error::StoreResult;
+pub use error::{ServiceError, Subject};
 pub use metadata::MetadataKeeper;
 pub use notify::{Change, Notifier};
 pub use operations::{ListPage, ListRequest};
@@ -93,7 +97,7 @@ pub struct Core {
 }
 
 struct Inner {
-    store: Arc<dyn OperationStore>,
+    store: PassStore,
     notifier: Arc<Notifier>,
     clock: Arc<dyn Clock>,
     settings: ServiceSettings,
@@ -115,7 +119,11 @@ impl Core {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, ServiceError> {
         let metadata = MetadataKeeper::new(registry, settings.default_metadata_type.as_deref())?;
-        let key = store.page_token_key().await?;
+        let store = PassStore::new(store);
+        let key = store
+            .page_token_key(&ServerPass::for_server_work())
+            .await
+            .about(|| Subject::Server)?;
         let waiters = Arc::new(Semaphore::new(settings.max_waiters));
         Ok(Self {
             inner: Arc::new(Inner {
@@ -154,12 +162,16 @@ impl Core {
     }
 
     pub async fn close_store(&self) {
-        self.inner.store.close().await;
+        self.inner.store.close(&ServerPass::for_server_work()).await;
     }
 
     /// Whether the store answers now (the server's health probe).
     pub async fn ping_store(&self) -> Result<(), ServiceError> {
-        Ok(self.inner.store.ping().await?)
+        self.inner
+            .store
+            .ping(&ServerPass::for_server_work())
+            .await
+            .about(|| Subject::Server)
     }
 
     /// A place for one more open Wait or Watch, or RESOURCE_EXHAUSTED.
@@ -180,13 +192,14 @@ impl Core {
         }
     }
 
-    fn store(&self) -> &dyn OperationStore {
-        self.inner.store.as_ref()
+    fn store(&self) -> &PassStore {
+        &self.inner.store
     }
 
     /// The operation as callers may see it: retention makes it disappear.
-    async fn load(&self, name: &OperationName) -> Result<Operation, ServiceError> {
-        match self.store().get(name).await? {
+    async fn load(&self, pass: &OperationPass) -> Result<Operation, ServiceError> {
+        let name = pass.name();
+        match self.store().get(pass).await.about(|| subject(name))? {
             // Only a done operation has an expiry; the others skip reading
             // the clock, a noticeable share of a cached Get.
             Some(op) if op.expire_time.is_none() || !op.is_expired(self.now()) => Ok(op),
@@ -199,19 +212,25 @@ impl Core {
     /// to leave it unchanged. Returns the state that is now stored.
     async fn transition<F>(
         &self,
-        name: &OperationName,
+        pass: &OperationPass,
         mut decide: F,
     ) -> Result<Operation, ServiceError>
     where
         F: FnMut(&Operation, SystemTime) -> Result<Option<Operation>, ServiceError>,
     {
-        let mut current = self.load(name).await?;
+        let name = pass.name();
+        let mut current = self.load(pass).await?;
         for _ in 0..MAX_SWAP_ATTEMPTS {
             let Some(mut next) = decide(&current, self.now())? else {
                 return Ok(current);
             };
             self.inner.metadata.stamp(&mut next);
-            match self.store().swap(&next).await? {
+            match self
+                .store()
+                .swap(pass, &next)
+                .await
+                .about(|| subject(name))?
+            {
                 Swapped::Written(written) => {
                     self.announce(&written);
                     return Ok(written);
@@ -231,4 +250,8 @@ impl Core {
             .notifier
             .publish(&op.name, Change::Updated(Arc::new(op.clone())));
     }
+}
+
+fn subject(name: &crate::domain::OperationName) -> Subject {
+    Subject::Operation(name.to_string())
 }

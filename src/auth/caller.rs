@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, LazyLock};
 
 use super::{AuthError, Permission, Policy, Principal};
-use crate::domain::{OperationName, ParentName};
+use crate::domain::ParentName;
 
 /// Who is calling, and under which policy. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -37,14 +37,14 @@ impl Caller {
         self.principal.as_deref()
     }
 
-    fn allows(&self, permission: Permission, project: &str, location: &str) -> bool {
+    pub(super) fn allows(&self, permission: Permission, project: &str, location: &str) -> bool {
         match &self.principal {
             Some(p) => self.policy.allows(p, permission, project, location),
             None => self.policy.allows_anywhere(&NOBODY, permission),
         }
     }
 
-    fn denied(&self, permission: Permission, resource: &str) -> AuthError {
+    pub(super) fn denied(&self, permission: Permission, resource: &str) -> AuthError {
         AuthError::PermissionDenied {
             permission: permission.name(self.policy.prefix()),
             resource: resource.to_owned(),
@@ -123,42 +123,10 @@ impl ListScope {
     }
 }
 
-/// What a permission is checked on: an operation, or a parent.
-#[derive(Clone, Copy, Debug)]
-pub enum Resource<'a> {
-    Operation(&'a OperationName),
-    Parent(&'a ParentName),
-}
-
-/// Proof that a check passed. It carries nothing; requiring one keeps a
-/// code path from reaching the store without asking.
-#[derive(Debug)]
-#[must_use = "a grant proves a check passed; act on the resource it was given for"]
-pub struct Grant(());
-
-/// May `caller` do `permission` on `resource`?
-pub fn authorize(
-    caller: &Caller,
-    permission: Permission,
-    resource: Resource<'_>,
-) -> Result<Grant, AuthError> {
-    let (project, location, text) = match resource {
-        Resource::Operation(name) => (name.project(), name.location(), name.as_str()),
-        Resource::Parent(parent) => (parent.project(), parent.location(), ""),
-    };
-    if caller.allows(permission, project, location) {
-        return Ok(Grant(()));
-    }
-    let resource = match resource {
-        Resource::Operation(_) => text.to_owned(),
-        Resource::Parent(parent) => parent.to_string(),
-    };
-    Err(caller.denied(permission, &resource))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::OperationName;
 
     fn caller(yaml: &str) -> Caller {
         let policy = Policy::from_yaml(yaml, "svc").expect("policy");
@@ -176,8 +144,9 @@ mod tests {
     fn trusted_caller_may_do_everything() {
         let name = OperationName::parse("projects/p/locations/l/operations/x").expect("name");
         for p in Permission::ALL {
-            let _grant =
-                authorize(&Caller::trusted(), p, Resource::Operation(&name)).expect("trusted");
+            let pass = crate::auth::authorize_operation(&Caller::trusted(), p, name.clone())
+                .expect("trusted");
+            assert_eq!(pass.name(), &name);
         }
         let parent = ParentName::parse_for_list("projects/p/locations/-").expect("parent");
         assert_eq!(
@@ -191,7 +160,7 @@ mod tests {
         let c = caller("bindings: []\n");
         let name = OperationName::parse("projects/p/locations/l/operations/x").expect("name");
         let err =
-            authorize(&c, Permission::Cancel, Resource::Operation(&name)).expect_err("denied");
+            crate::auth::authorize_operation(&c, Permission::Cancel, name).expect_err("denied");
         assert_eq!(
             err,
             AuthError::PermissionDenied {

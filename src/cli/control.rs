@@ -10,9 +10,10 @@ use prost::Message;
 
 use super::client::{Session, duration, emit, with_deadline};
 use crate::pb;
+use crate::registry::type_url;
 
-const METADATA_TYPE_URL: &str = "type.googleapis.com/longrun.v1.OperationMetadata";
-const EMPTY_TYPE_URL: &str = "type.googleapis.com/google.protobuf.Empty";
+const METADATA_TYPE: &str = "longrun.v1.OperationMetadata";
+const EMPTY_TYPE: &str = "google.protobuf.Empty";
 /// What a worker says when it stops because a client asked it to.
 const CANCELLED_MESSAGE: &str = "cancelled by worker";
 
@@ -86,7 +87,7 @@ impl CreateArgs {
 
 fn longrun_metadata(metadata: &pb::control::OperationMetadata) -> prost_types::Any {
     prost_types::Any {
-        type_url: METADATA_TYPE_URL.to_owned(),
+        type_url: type_url(METADATA_TYPE),
         value: metadata.encode_to_vec(),
     }
 }
@@ -167,7 +168,7 @@ impl CompleteArgs {
                 details: Vec::new(),
             }),
             None => CompleteResult::Response(prost_types::Any {
-                type_url: EMPTY_TYPE_URL.to_owned(),
+                type_url: type_url(EMPTY_TYPE),
                 value: Vec::new(),
             }),
         };
@@ -368,7 +369,7 @@ mod tests {
         let request = update.request();
         assert_eq!(request.name, NAME);
         let any = request.metadata.expect("metadata");
-        assert_eq!(any.type_url, METADATA_TYPE_URL);
+        assert_eq!(any.type_url, type_url(METADATA_TYPE));
         let metadata =
             pb::control::OperationMetadata::decode(any.value.as_slice()).expect("decodes");
         assert_eq!(metadata.status_message, "50% done");
@@ -395,7 +396,7 @@ mod tests {
             panic!("not create");
         };
         let any = create.request().expect("valid").metadata.expect("metadata");
-        assert_eq!(any.type_url, METADATA_TYPE_URL);
+        assert_eq!(any.type_url, type_url(METADATA_TYPE));
         let metadata =
             pb::control::OperationMetadata::decode(any.value.as_slice()).expect("decodes");
         assert_eq!(metadata.verb, "build");

@@ -91,10 +91,7 @@ impl Printer<'_> {
     }
 }
 
-/// The type name of an Any's type URL: `type.googleapis.com/pkg.Msg` -> `pkg.Msg`.
-pub fn type_name(type_url: &str) -> &str {
-    type_url.rsplit_once('/').map_or(type_url, |(_, name)| name)
-}
+pub use crate::registry::type_name;
 
 /// The metadata, when it is longrun's own `OperationMetadata`.
 pub fn longrun_metadata(op: &pb::longrunning::Operation) -> Option<pb::control::OperationMetadata> {

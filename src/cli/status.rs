@@ -4,33 +4,20 @@
 
 use std::error::Error;
 
-use prost::Message;
+use tonic_types::{ErrorInfo, StatusExt};
 
 use crate::pb;
 
-const ERROR_INFO_TYPE: &str = "type.googleapis.com/google.rpc.ErrorInfo";
-
 /// The UPPER_SNAKE name of a `google.rpc.Code` number, as the API spells it.
 pub fn code_name(code: i32) -> String {
-    pb::rpc::Code::try_from(code).map_or_else(
-        |_| format!("code {code}"),
-        |code| code.as_str_name().to_owned(),
-    )
+    pb::code_name(code).map_or_else(|| format!("code {code}"), str::to_owned)
 }
 
 /// The `ErrorInfo` among the status details, when the server sent one.
 /// Details that do not decode are ignored: the code and message still say
 /// what went wrong.
-pub fn error_info(status: &tonic::Status) -> Option<pb::rpc::ErrorInfo> {
-    if status.details().is_empty() {
-        return None;
-    }
-    let details = pb::rpc::Status::decode(status.details()).ok()?;
-    details
-        .details
-        .iter()
-        .find(|any| any.type_url == ERROR_INFO_TYPE)
-        .and_then(|any| pb::rpc::ErrorInfo::decode(any.value.as_slice()).ok())
+pub fn error_info(status: &tonic::Status) -> Option<ErrorInfo> {
+    status.check_error_details().ok()?.error_info().cloned()
 }
 
 /// One line for a failed call:
@@ -82,6 +69,8 @@ pub fn one_line(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use prost::Message;
+
     use super::*;
 
     fn status_with_reason(code: tonic::Code, message: &str, reason: &str) -> tonic::Status {
@@ -99,7 +88,7 @@ mod tests {
                     value: Vec::new(),
                 },
                 prost_types::Any {
-                    type_url: ERROR_INFO_TYPE.to_owned(),
+                    type_url: crate::registry::type_url("google.rpc.ErrorInfo"),
                     value: info.encode_to_vec(),
                 },
             ],

@@ -3,16 +3,14 @@
 //! and for server-side failures a `RequestInfo` with the request id, the
 //! detail going to the log only.
 
-use prost::Message;
+use std::collections::HashMap;
+
 use tonic::Code;
+use tonic_types::{ErrorDetails, StatusExt};
 
 use super::edge::current_request_id;
 use crate::domain::ErrorKind;
-use crate::pb;
 use crate::service::ServiceError;
-
-const ERROR_INFO_TYPE: &str = "type.googleapis.com/google.rpc.ErrorInfo";
-const REQUEST_INFO_TYPE: &str = "type.googleapis.com/google.rpc.RequestInfo";
 
 /// The one table from error kinds to gRPC codes. Exhaustive on purpose: a
 /// new kind does not compile until it has a code.
@@ -34,7 +32,8 @@ pub fn code_for(kind: ErrorKind) -> Code {
 }
 
 /// A `tonic::Status` whose `grpc-status-details-bin` carries a
-/// `google.rpc.Status` with an `ErrorInfo` (reason, domain, metadata).
+/// `google.rpc.Status` with an `ErrorInfo` (reason, domain, metadata): the
+/// one place longrun's statuses get their details.
 pub fn status_with_info(
     code: Code,
     message: String,
@@ -42,48 +41,17 @@ pub fn status_with_info(
     domain: &str,
     metadata: impl IntoIterator<Item = (String, String)>,
 ) -> tonic::Status {
-    status_with_details(code, message, error_info(reason, domain, metadata), None)
+    tonic::Status::with_error_details(code, message, error_details(reason, domain, metadata))
 }
 
-fn error_info(
+/// An `ErrorInfo`, the detail every error carries (docs/behaviour.md §8).
+fn error_details(
     reason: &str,
     domain: &str,
     metadata: impl IntoIterator<Item = (String, String)>,
-) -> prost_types::Any {
-    let info = pb::rpc::ErrorInfo {
-        reason: reason.to_owned(),
-        domain: domain.to_owned(),
-        metadata: metadata.into_iter().collect(),
-    };
-    prost_types::Any {
-        type_url: ERROR_INFO_TYPE.to_owned(),
-        value: info.encode_to_vec(),
-    }
-}
-
-fn status_with_details(
-    code: Code,
-    message: String,
-    info: prost_types::Any,
-    request_id: Option<&str>,
-) -> tonic::Status {
-    let mut details = vec![info];
-    if let Some(request_id) = request_id {
-        let request_info = pb::rpc::RequestInfo {
-            request_id: request_id.to_owned(),
-            serving_data: String::new(),
-        };
-        details.push(prost_types::Any {
-            type_url: REQUEST_INFO_TYPE.to_owned(),
-            value: request_info.encode_to_vec(),
-        });
-    }
-    let status = pb::rpc::Status {
-        code: code as i32,
-        message: message.clone(),
-        details,
-    };
-    tonic::Status::with_details(code, message, status.encode_to_vec().into())
+) -> ErrorDetails {
+    let metadata: HashMap<String, String> = metadata.into_iter().collect();
+    ErrorDetails::with_error_info(reason, domain, metadata)
 }
 
 /// Converts a use-case failure for the wire. Server-side failures are logged
@@ -91,32 +59,33 @@ fn status_with_details(
 /// (`RequestInfo`) next to a fixed message.
 pub fn error_status(err: &ServiceError, domain: &str) -> tonic::Status {
     let kind = err.kind();
-    let info = error_info(
+    let mut details = error_details(
         err.reason(),
         domain,
         err.metadata().into_iter().map(|(k, v)| (k.to_owned(), v)),
     );
-    if kind.is_client_error() {
-        return status_with_details(code_for(kind), err.public_message(), info, None);
+    if err.must_be_logged() {
+        let request_id = current_request_id();
+        let request = request_id.as_deref().unwrap_or("-");
+        if kind.is_client_error() {
+            // A store conflict: the client retries; the log keeps why.
+            tracing::warn!(request_id = request, error = %err, "request failed");
+        } else {
+            tracing::error!(request_id = request, error = %err, debug = ?err, "request failed");
+        }
+        if let Some(request_id) = request_id {
+            details.set_request_info(request_id, "");
+        }
     }
-    let request_id = current_request_id();
-    tracing::error!(
-        request_id = request_id.as_deref().unwrap_or("-"),
-        error = %err,
-        debug = ?err,
-        "request failed"
-    );
-    status_with_details(
-        code_for(kind),
-        err.public_message(),
-        info,
-        request_id.as_deref(),
-    )
+    tonic::Status::with_error_details(code_for(kind), err.public_message(), details)
 }
 
 #[cfg(test)]
 mod tests {
+    use prost::Message;
+
     use super::*;
+    use crate::pb;
 
     #[test]
     fn every_error_kind_has_its_own_grpc_code() {
@@ -151,18 +120,25 @@ mod tests {
 
     #[tokio::test]
     async fn server_failure_carries_the_request_id_and_a_fixed_message() {
-        let err = ServiceError::Store(crate::store::StoreError::Backend("disk on fire".into()));
+        let err = ServiceError::Store {
+            subject: crate::service::Subject::Server,
+            source: crate::store::StoreError::Backend("disk on fire".into()),
+        };
         let status = super::super::edge::with_request_id("req-42", async {
             error_status(&err, "longrun.example.com")
         })
         .await;
         assert_eq!(status.code(), Code::Internal);
-        assert_eq!(status.message(), "internal error");
+        assert_eq!(
+            status.message(),
+            "internal error while storing the server's operations"
+        );
+        assert!(!status.message().contains("disk on fire"));
         let details = pb::rpc::Status::decode(status.details()).expect("details decode");
         let request_info = details
             .details
             .iter()
-            .find(|any| any.type_url == REQUEST_INFO_TYPE)
+            .find(|any| any.type_url == "type.googleapis.com/google.rpc.RequestInfo")
             .expect("a RequestInfo detail");
         let info = pb::rpc::RequestInfo::decode(request_info.value.as_slice()).expect("decodes");
         assert_eq!(info.request_id, "req-42");
@@ -174,7 +150,15 @@ mod tests {
         let status = error_status(&err, "longrun.example.com");
         assert_eq!(status.code(), Code::NotFound);
         let details = pb::rpc::Status::decode(status.details()).expect("details decode");
-        assert_eq!(details.details.len(), 1);
+        assert_eq!(
+            details.details.len(),
+            1,
+            "no RequestInfo for a client's error"
+        );
+        assert_eq!(
+            details.details[0].type_url,
+            "type.googleapis.com/google.rpc.ErrorInfo"
+        );
         let info = pb::rpc::ErrorInfo::decode(details.details[0].value.as_slice())
             .expect("error info decodes");
         assert_eq!(info.reason, "OPERATION_NOT_FOUND");

@@ -1,5 +1,5 @@
-//! The service stack of one listening port: CORS (when configured), then the
-//! dispatch between gRPC/gRPC-Web and REST, both ending in the same tonic
+//! The service stack of one listening port: the web console (public port
+//! only), CORS (when configured), then the dispatch between gRPC/gRPC-Web and REST, both ending in the same tonic
 //! routes behind the same edge and authentication layers.
 
 use std::time::Duration;
@@ -11,6 +11,7 @@ use tower::ServiceBuilder;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use super::dispatch::Dispatch;
+use crate::console::ConsoleLayer;
 use crate::grpc::auth::AuthLayer;
 use crate::grpc::edge::GrpcEdgeLayer;
 use crate::transcode::gateway::{GatewayConfig, RestGateway};
@@ -23,6 +24,7 @@ pub fn port_service<M>(
     auth: AuthLayer,
     gateway: GatewayConfig,
     cors_origins: &[String],
+    console: Option<ConsoleLayer>,
 ) -> impl tower::Service<
     Request<Incoming>,
     Response = Response<tonic::body::Body>,
@@ -66,7 +68,11 @@ where
         RestGateway::new(gateway, rest),
     );
     let cors = cors_layer(cors_origins);
-    ServiceBuilder::new().option_layer(cors).service(dispatch)
+    // Outside CORS: the console is a same-origin page, never called cross-origin.
+    ServiceBuilder::new()
+        .option_layer(console)
+        .option_layer(cors)
+        .service(dispatch)
 }
 
 /// Browsers may call from these origins (`*` for any); none by default.

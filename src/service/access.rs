@@ -7,7 +7,10 @@
 use std::time::Duration;
 
 use super::{Core, ServiceError};
-use crate::auth::{Caller, Permission, Resource, authorize};
+use crate::auth::{
+    Caller, ListPass, OperationPass, ParentPass, Permission, authorize_list, authorize_operation,
+    authorize_parent,
+};
 use crate::domain::{NameError, OperationName, ParentName, duration_from_parts};
 
 /// A `google.protobuf.Duration` as it arrived, validated only after the
@@ -40,18 +43,18 @@ pub(crate) fn duration_field(
 }
 
 impl Core {
-    /// The operation named by `text`, if `caller` may do `permission` on it.
-    /// Taking the request's own String lets the name keep it without a copy.
+    /// A pass on the operation named by `text`, if `caller` may do
+    /// `permission` on it. Taking the request's own String lets the name
+    /// keep it without a copy.
     pub(crate) fn authorized_operation(
         &self,
         caller: &Caller,
         permission: Permission,
         text: String,
-    ) -> Result<OperationName, ServiceError> {
+    ) -> Result<OperationPass, ServiceError> {
         let name =
             OperationName::try_from(text).map_err(|err| malformed(caller, permission, err))?;
-        let _grant = authorize(caller, permission, Resource::Operation(&name))?;
-        Ok(name)
+        Ok(authorize_operation(caller, permission, name)?)
     }
 
     /// The parent named by `text` (a concrete location), if `caller` may do
@@ -61,10 +64,21 @@ impl Core {
         caller: &Caller,
         permission: Permission,
         text: &str,
-    ) -> Result<ParentName, ServiceError> {
+    ) -> Result<ParentPass, ServiceError> {
         let parent = ParentName::parse(text).map_err(|err| malformed(caller, permission, err))?;
-        let _grant = authorize(caller, permission, Resource::Parent(&parent))?;
-        Ok(parent)
+        Ok(authorize_parent(caller, permission, parent)?)
+    }
+
+    /// A pass to list the parent named by `text` (`-` for every location),
+    /// covering the locations `caller` may list.
+    pub(crate) fn authorized_list(
+        &self,
+        caller: &Caller,
+        text: &str,
+    ) -> Result<ListPass, ServiceError> {
+        let parent = ParentName::parse_for_list(text)
+            .map_err(|err| malformed(caller, Permission::List, err))?;
+        Ok(authorize_list(caller, parent)?)
     }
 }
 

@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
-use super::Core;
+use super::error::StoreResult;
+use super::{Core, Subject};
+use crate::auth::ServerPass;
 use crate::store::ChangeFeed;
 
 /// How often the timer looks at the store even when nothing woke it. Keeps a
@@ -69,29 +71,36 @@ async fn run_grace_timer(core: Core) {
 /// the next deadline.
 async fn expire_due_graces(core: &Core) -> Result<Duration, super::ServiceError> {
     let retention = core.inner.settings.retention;
+    let server = ServerPass::for_server_work();
     loop {
         let due = core
             .store()
-            .due_cancellations(core.now(), GRACE_BATCH)
-            .await?;
+            .due_cancellations(&server, core.now(), GRACE_BATCH)
+            .await
+            .about(|| Subject::Server)?;
         let full_batch = due.len() == GRACE_BATCH as usize;
         for op in due {
             // A worker may finish between the read and the write: the
             // transition re-checks, and the first writer wins.
+            let pass = server.operation(op.name);
             let result = core
-                .transition(&op.name, |current, now| {
+                .transition(&pass, |current, now| {
                     Ok(current.expire_cancel_grace(now, retention))
                 })
                 .await;
             if let Err(err) = result {
-                tracing::debug!(operation = %op.name, error = %err, "grace expiry skipped");
+                tracing::debug!(operation = %pass.name(), error = %err, "grace expiry skipped");
             }
         }
         if !full_batch {
             break;
         }
     }
-    let next = core.store().next_cancel_deadline().await?;
+    let next = core
+        .store()
+        .next_cancel_deadline(&server)
+        .await
+        .about(|| Subject::Server)?;
     Ok(next.map_or(GRACE_BACKSTOP, |deadline| {
         deadline
             .duration_since(core.now())
@@ -103,7 +112,11 @@ async fn expire_due_graces(core: &Core) -> Result<Duration, super::ServiceError>
 async fn run_retention(core: Core) {
     let shutdown = core.shutdown_token();
     loop {
-        match core.store().purge_expired(core.now(), PURGE_BATCH).await {
+        let purged = core
+            .store()
+            .purge_expired(&ServerPass::for_server_work(), core.now(), PURGE_BATCH)
+            .await;
+        match purged {
             // A full batch means more may be waiting: go again soon, but yield
             // to writers between batches.
             Ok(count) if count == u64::from(PURGE_BATCH) => {

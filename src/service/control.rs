@@ -9,8 +9,9 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::access::{WireDuration, duration_field};
-use super::{Change, Core, ServiceError};
-use crate::auth::{Caller, Permission};
+use super::error::StoreResult;
+use super::{Change, Core, ServiceError, subject};
+use crate::auth::{Caller, Permission, ServerPass};
 use crate::domain::{NewOperation, Operation, OperationId, Outcome, Payload, RequestId};
 use crate::store::{Inserted, same_request};
 
@@ -42,7 +43,7 @@ impl Core {
         caller: &Caller,
         request: CreateRequest,
     ) -> Result<Operation, ServiceError> {
-        let parent = self.authorized_parent(caller, Permission::Create, &request.parent)?;
+        let pass = self.authorized_parent(caller, Permission::Create, &request.parent)?;
         let cancel_grace = duration_field("cancel_grace", request.cancel_grace)?;
         let id = if request.operation_id.is_empty() {
             OperationId::from_random(rand::random())
@@ -57,7 +58,7 @@ impl Core {
             .metadata
             .or_else(|| self.inner.metadata.default_metadata());
         let new = NewOperation {
-            name: parent.operation(&id),
+            name: pass.parent().operation(&id),
             metadata,
             request_id: request_id.clone(),
             cancel_grace: cancel_grace.unwrap_or(self.inner.settings.default_cancel_grace),
@@ -67,12 +68,23 @@ impl Core {
         // At most two rounds: an expired operation that still holds the name
         // or the request id is removed once, then the insert is retried.
         for _ in 0..2 {
-            match self.store().insert(&op).await? {
+            match self
+                .store()
+                .insert(&pass, &op)
+                .await
+                .about(|| subject(&op.name))?
+            {
                 Inserted::Created(created) => return Ok(created),
                 Inserted::Conflict(existing) if existing.is_expired(self.now()) => {
                     // Retention ended: the name is free for callers (docs/behaviour.md §10),
-                    // whether or not the purge has run yet.
-                    self.store().delete(&existing.name).await?;
+                    // whether or not the purge has run yet. Removing it is
+                    // retention's work, done here early: the server's own.
+                    let expired = ServerPass::for_server_work().operation(existing.name);
+                    let name = expired.name();
+                    self.store()
+                        .delete(&expired)
+                        .await
+                        .about(|| subject(name))?;
                 }
                 Inserted::Conflict(existing) if same_request(&existing, request_id.as_ref()) => {
                     return Ok(existing);
@@ -91,8 +103,8 @@ impl Core {
         name: String,
         metadata: Option<Payload>,
     ) -> Result<Operation, ServiceError> {
-        let name = self.authorized_operation(caller, Permission::Update, name)?;
-        self.transition(&name, |op, now| {
+        let pass = self.authorized_operation(caller, Permission::Update, name)?;
+        self.transition(&pass, |op, now| {
             op.update_metadata(metadata.clone(), now)
                 .map(Some)
                 .map_err(|e| ServiceError::from_transition(e, op.name.as_str()))
@@ -106,7 +118,7 @@ impl Core {
         name: String,
         outcome: Option<Outcome>,
     ) -> Result<Operation, ServiceError> {
-        let name = self.authorized_operation(caller, Permission::Complete, name)?;
+        let pass = self.authorized_operation(caller, Permission::Complete, name)?;
         let Some(outcome) = outcome else {
             return Err(ServiceError::InvalidArgument {
                 field: "result",
@@ -122,7 +134,7 @@ impl Core {
             });
         }
         let retention = self.inner.settings.retention;
-        self.transition(&name, |op, now| {
+        self.transition(&pass, |op, now| {
             op.complete(outcome.clone(), now, retention)
                 .map(Some)
                 .map_err(|e| ServiceError::from_transition(e, op.name.as_str()))
@@ -137,11 +149,11 @@ impl Core {
         caller: &Caller,
         name: String,
     ) -> Result<WatchStream, ServiceError> {
-        let name = self.authorized_operation(caller, Permission::Watch, name)?;
+        let pass = self.authorized_operation(caller, Permission::Watch, name)?;
         let permit = self.waiter_permit()?;
-        let mut subscription = self.inner.notifier.subscribe(&name);
+        let mut subscription = self.inner.notifier.subscribe(pass.name());
         let first = self
-            .transition(&name, |op, now| Ok(op.mark_started(now)))
+            .transition(&pass, |op, now| Ok(op.mark_started(now)))
             .await?;
         let (sender, receiver) = mpsc::channel(WATCH_BUFFER);
         let core = self.clone();
@@ -164,11 +176,11 @@ impl Core {
                     Change::Updated(op) => op,
                     Change::Deleted => {
                         let _ = sender
-                            .send(Err(ServiceError::NotFound(name.to_string())))
+                            .send(Err(ServiceError::NotFound(pass.name().to_string())))
                             .await;
                         return;
                     }
-                    Change::Unknown => match core.load(&name).await {
+                    Change::Unknown => match core.load(&pass).await {
                         Ok(op) => Arc::new(op),
                         Err(err) => {
                             let _ = sender.send(Err(err)).await;

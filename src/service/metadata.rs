@@ -16,12 +16,11 @@ use prost_reflect::{DynamicMessage, Kind, MessageDescriptor, ReflectMessage, Val
 
 use crate::domain::filter::FilterSchema;
 use crate::domain::{Operation, Payload};
-use crate::registry::TypeRegistry;
+use crate::registry::{TypeRegistry, type_url};
 
 use super::ServiceError;
 
 const TIMESTAMP: &str = "google.protobuf.Timestamp";
-const TYPE_URL_PREFIX: &str = "type.googleapis.com/";
 
 pub struct MetadataKeeper {
     registry: TypeRegistry,
@@ -40,7 +39,7 @@ impl MetadataKeeper {
         let default_type_url = match default_type {
             None => None,
             Some(name) if registry.pool().get_message_by_name(name).is_some() => {
-                Some(format!("{TYPE_URL_PREFIX}{name}"))
+                Some(type_url(name))
             }
             Some(name) => return Err(ServiceError::UnknownMetadataType(name.to_owned())),
         };

@@ -2,13 +2,14 @@
 
 use tokio::time::Instant;
 
-use super::access::{WireDuration, duration_field, malformed};
+use super::access::{WireDuration, duration_field};
+use super::error::StoreResult;
 use super::filter_fields::OperationFields;
-use super::{Change, Core, ServiceError};
-use crate::auth::{Caller, ListScope, Permission};
+use super::passes::{Listed, cursor_of};
+use super::{Change, Core, ServiceError, Subject, subject};
+use crate::auth::{Caller, Permission};
 use crate::domain::filter::Filter;
-use crate::domain::{CancelDecision, LocationScope, Operation, ParentName};
-use crate::store::{ListCursor, ListQuery};
+use crate::domain::{CancelDecision, Operation};
 
 const DEFAULT_PAGE_SIZE: u32 = 50;
 const MAX_PAGE_SIZE: u32 = 1000;
@@ -39,8 +40,8 @@ impl Core {
         caller: &Caller,
         name: String,
     ) -> Result<Operation, ServiceError> {
-        let name = self.authorized_operation(caller, Permission::Get, name)?;
-        self.load(&name).await
+        let pass = self.authorized_operation(caller, Permission::Get, name)?;
+        self.load(&pass).await
     }
 
     /// Lists what `caller` may list: with `-` as the location, only the
@@ -51,9 +52,7 @@ impl Core {
         caller: &Caller,
         request: &ListRequest,
     ) -> Result<ListPage, ServiceError> {
-        let parent = ParentName::parse_for_list(&request.name)
-            .map_err(|err| malformed(caller, Permission::List, err))?;
-        let visible = caller.list_scope(&parent)?;
+        let pass = self.authorized_list(caller, &request.name)?;
         let page_size = match request.page_size {
             size if size < 0 => {
                 return Err(ServiceError::InvalidArgument {
@@ -69,7 +68,7 @@ impl Core {
         let filter = Filter::parse(&request.filter, &self.inner.metadata)?;
         // Tokens bind to the canonical parent, so `.../operations` and the
         // bare parent share tokens.
-        let parent_key = parent.to_string();
+        let parent_key = pass.parent().to_string();
         let mut cursor = if request.page_token.is_empty() {
             None
         } else {
@@ -80,14 +79,6 @@ impl Core {
                 .map_err(|e| ServiceError::InvalidPageToken(e.message()))?;
             Some(cursor)
         };
-        let location = match (parent.scope(), &visible) {
-            (LocationScope::One(location), _) => Some(location),
-            // One visible location: let the store narrow the scan.
-            (LocationScope::All, ListScope::Locations(set)) if set.len() == 1 => {
-                set.iter().next().cloned()
-            }
-            (LocationScope::All, ListScope::Locations(_) | ListScope::Everything) => None,
-        };
         let batch_size = if filter.is_match_all() {
             page_size + 1
         } else {
@@ -96,19 +87,22 @@ impl Core {
         let mut operations = Vec::new();
         let mut scanned = 0;
         loop {
-            let query = ListQuery {
-                project: parent.project().to_owned(),
-                location: location.clone(),
-                after: cursor.clone(),
-                limit: batch_size,
-                now: self.now(),
-            };
-            let batch = self.store().list(&query).await?;
+            let batch = self
+                .store()
+                .list(&pass, cursor.clone(), batch_size, self.now())
+                .await
+                .about(|| Subject::Operations(request.name.clone()))?;
             let exhausted = batch.len() < batch_size as usize;
-            for op in batch {
+            for listed in batch {
                 scanned += 1;
-                let matches = visible.includes(op.name.location())
-                    && filter.matches(&OperationFields::new(&op, self.registry()));
+                let op = match listed {
+                    Listed::Shown(op) => op,
+                    Listed::Hidden(passed_over) => {
+                        cursor = Some(passed_over);
+                        continue;
+                    }
+                };
+                let matches = filter.matches(&OperationFields::new(&op, self.registry()));
                 if matches && operations.len() == page_size as usize {
                     // One more match exists: the page ends at the previous one.
                     let last: &Operation = operations.last().unwrap_or(&op);
@@ -146,9 +140,9 @@ impl Core {
         if !self.inner.settings.cancel_enabled {
             return Err(ServiceError::CancelDisabled);
         }
-        let name = self.authorized_operation(caller, Permission::Cancel, name)?;
+        let pass = self.authorized_operation(caller, Permission::Cancel, name)?;
         let retention = self.inner.settings.retention;
-        self.transition(&name, |op, now| {
+        self.transition(&pass, |op, now| {
             Ok(match op.request_cancel(now, retention) {
                 CancelDecision::AlreadyDone | CancelDecision::AlreadyRequested => None,
                 CancelDecision::CancelledNow(next) | CancelDecision::AwaitWorker(next) => {
@@ -165,13 +159,14 @@ impl Core {
         caller: &Caller,
         name: String,
     ) -> Result<(), ServiceError> {
-        let name = self.authorized_operation(caller, Permission::Delete, name)?;
+        let pass = self.authorized_operation(caller, Permission::Delete, name)?;
+        let name = pass.name();
         // An expired operation is already gone for callers.
-        self.load(&name).await?;
-        if !self.store().delete(&name).await? {
+        self.load(&pass).await?;
+        if !self.store().delete(&pass).await.about(|| subject(name))? {
             return Err(ServiceError::NotFound(name.to_string()));
         }
-        self.inner.notifier.publish(&name, Change::Deleted);
+        self.inner.notifier.publish(name, Change::Deleted);
         Ok(())
     }
 
@@ -185,7 +180,8 @@ impl Core {
         timeout: Option<WireDuration>,
         deadline: Option<Instant>,
     ) -> Result<Operation, ServiceError> {
-        let name = self.authorized_operation(caller, Permission::Wait, name)?;
+        let pass = self.authorized_operation(caller, Permission::Wait, name)?;
+        let name = pass.name();
         let timeout = duration_field("timeout", timeout)?;
         let _permit = self.waiter_permit()?;
         let start = Instant::now();
@@ -196,15 +192,15 @@ impl Core {
         if let Some(deadline) = deadline {
             until = until.min(deadline);
         }
-        let mut subscription = self.inner.notifier.subscribe(&name);
-        let mut op = self.load(&name).await?;
+        let mut subscription = self.inner.notifier.subscribe(name);
+        let mut op = self.load(&pass).await?;
         let shutdown = self.inner.shutdown.clone();
         while !op.is_done() && Instant::now() < until {
             tokio::select! {
                 change = subscription.next() => match change {
                     Change::Updated(latest) => op = (*latest).clone(),
                     Change::Deleted => return Err(ServiceError::NotFound(name.to_string())),
-                    Change::Unknown => op = self.load(&name).await?,
+                    Change::Unknown => op = self.load(&pass).await?,
                 },
                 () = tokio::time::sleep_until(until) => break,
                 () = shutdown.cancelled() => break,
@@ -213,14 +209,7 @@ impl Core {
         if op.is_done() {
             return Ok(op);
         }
-        self.load(&name).await
-    }
-}
-
-fn cursor_of(op: &Operation) -> ListCursor {
-    ListCursor {
-        create_time: op.create_time,
-        name: op.name.as_str().to_owned(),
+        self.load(&pass).await
     }
 }
 

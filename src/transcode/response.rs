@@ -193,10 +193,7 @@ fn drop_empty_any_values(json: &mut Json) {
     }
 }
 
-/// The message name in an `Any` type URL (`type.googleapis.com/pkg.Msg`).
-pub(crate) fn type_name(type_url: &str) -> &str {
-    type_url.rsplit_once('/').map_or(type_url, |(_, name)| name)
-}
+pub(crate) use crate::registry::type_name;
 
 /// What a walk over the message found before it is serialized.
 #[derive(Default)]

@@ -7,14 +7,15 @@ use http::StatusCode;
 use prost::Message as _;
 use prost_reflect::{DescriptorPool, DynamicMessage};
 use tonic::Code;
+use tonic_types::{ErrorDetails, StatusExt};
 
 use super::TranscodeError;
 use super::response::tree::Json;
 use super::response::{RenderOptions, render_tree, type_name};
 use crate::pb;
+use crate::registry::type_url;
 
 const ERROR_INFO: &str = "google.rpc.ErrorInfo";
-const TYPE_PREFIX: &str = "type.googleapis.com/";
 
 /// 499, nginx's "client closed request", which code.proto gives CANCELLED.
 const CLIENT_CLOSED_REQUEST: StatusCode = match StatusCode::from_u16(499) {
@@ -48,25 +49,7 @@ pub fn http_status(code: Code) -> StatusCode {
 
 /// The code's name in google.rpc.Code, the envelope's `status`.
 pub fn code_name(code: Code) -> &'static str {
-    match code {
-        Code::Ok => "OK",
-        Code::Cancelled => "CANCELLED",
-        Code::Unknown => "UNKNOWN",
-        Code::InvalidArgument => "INVALID_ARGUMENT",
-        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
-        Code::NotFound => "NOT_FOUND",
-        Code::AlreadyExists => "ALREADY_EXISTS",
-        Code::PermissionDenied => "PERMISSION_DENIED",
-        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
-        Code::FailedPrecondition => "FAILED_PRECONDITION",
-        Code::Aborted => "ABORTED",
-        Code::OutOfRange => "OUT_OF_RANGE",
-        Code::Unimplemented => "UNIMPLEMENTED",
-        Code::Internal => "INTERNAL",
-        Code::Unavailable => "UNAVAILABLE",
-        Code::DataLoss => "DATA_LOSS",
-        Code::Unauthenticated => "UNAUTHENTICATED",
-    }
+    pb::code_name(code as i32).unwrap_or("UNKNOWN")
 }
 
 /// The HTTP status and JSON envelope for an RPC's error. The details come
@@ -122,12 +105,8 @@ pub fn www_authenticate(status: &tonic::Status, realm: &str) -> Option<http::Hea
     if !unauthenticated && status.code() != Code::PermissionDenied {
         return None;
     }
-    let info = pb::rpc::Status::decode(status.details())
-        .ok()?
-        .details
-        .iter()
-        .find(|any| type_name(&any.type_url) == ERROR_INFO)
-        .and_then(|any| pb::rpc::ErrorInfo::decode(any.value.as_slice()).ok());
+    let details = status.check_error_details().ok();
+    let info = details.as_ref().and_then(ErrorDetails::error_info);
     let reason = info.as_ref().map_or("", |i| i.reason.as_str());
     // Quoted-string values: drop what would end the quotes early.
     let quoted = |text: &str| text.replace(['"', '\\'], "");
@@ -196,10 +175,7 @@ fn envelope(http: StatusCode, code: Code, message: &str, details: Vec<Json>) -> 
 /// depend on which types are registered. Defaults are omitted, as in the
 /// proto3 mapping.
 fn error_info(reason: &str, domain: &str) -> Json {
-    let mut entries = vec![(
-        "@type".to_owned(),
-        Json::string(format!("{TYPE_PREFIX}{ERROR_INFO}")),
-    )];
+    let mut entries = vec![("@type".to_owned(), Json::string(type_url(ERROR_INFO)))];
     if !reason.is_empty() {
         entries.push(("reason".to_owned(), Json::string(reason)));
     }
@@ -226,7 +202,7 @@ fn bad_request(violations: &[(String, String)]) -> Json {
     Json::Object(vec![
         (
             "@type".to_owned(),
-            Json::string(format!("{TYPE_PREFIX}google.rpc.BadRequest")),
+            Json::string(type_url("google.rpc.BadRequest")),
         ),
         ("fieldViolations".to_owned(), Json::Array(violations)),
     ])

@@ -4,6 +4,7 @@
 //! defaults. Every refusal is checked not to have reached the store.
 
 mod bad_tokens;
+mod console;
 mod defaults;
 mod leak;
 mod list;

@@ -243,6 +243,56 @@ async fn health_reports_serving() {
 }
 
 #[tokio::test]
+async fn drain_reports_not_serving_for_every_service_on_both_ports() {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+    let mut config = config("sqlite::memory:".into(), ServiceSettings::default());
+    // The open health Watches keep their connections busy; drain waits for
+    // them only this long.
+    config.limits.drain_timeout = Duration::from_millis(300);
+    let server = TestServer::with_config(config, None).await;
+    let services = [
+        "",
+        "google.longrunning.Operations",
+        "longrun.v1.OperationsControl",
+    ];
+    let mut watches = Vec::new();
+    for addr in [server.server.public_addr, server.server.control_addr] {
+        for service in services {
+            let mut health = HealthClient::new(channel(addr).await);
+            let mut stream = health
+                .watch(HealthCheckRequest {
+                    service: service.into(),
+                })
+                .await
+                .expect("watch opens")
+                .into_inner();
+            let first = stream.message().await.expect("healthy").expect("a status");
+            assert_eq!(
+                first.status,
+                ServingStatus::Serving as i32,
+                "{addr} {service:?}"
+            );
+            watches.push((addr, service, stream));
+        }
+    }
+    let draining = tokio::spawn(server.server.shutdown());
+    for (addr, service, mut stream) in watches {
+        let next = tokio::time::timeout(Duration::from_secs(10), stream.message())
+            .await
+            .expect("a status in time")
+            .expect("the watch is healthy")
+            .expect("a status");
+        assert_eq!(
+            next.status,
+            ServingStatus::NotServing as i32,
+            "{addr} {service:?} says NOT_SERVING once the drain starts"
+        );
+    }
+    draining.await.expect("the drain ends");
+}
+
+#[tokio::test]
 async fn second_server_on_the_same_sqlite_file_is_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("one.db");

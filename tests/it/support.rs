@@ -1,7 +1,9 @@
 //! The whole stack in-process: a TestServer on ephemeral ports with real
 //! gRPC clients, plus helpers shared by the scenario files.
 
+pub mod logs;
 pub mod postgres;
+pub mod proxy;
 
 use std::time::Duration;
 
@@ -209,15 +211,15 @@ pub fn cancelled_by_worker() -> ctl::complete_operation_request::Result {
 
 /// The `ErrorInfo.reason` inside a status's details.
 pub fn reason(status: &tonic::Status) -> String {
-    let details = rpc::Status::decode(status.details()).expect("details are a google.rpc.Status");
-    let info = details
-        .details
-        .iter()
-        .find(|any| any.type_url == "type.googleapis.com/google.rpc.ErrorInfo")
-        .expect("an ErrorInfo detail");
-    rpc::ErrorInfo::decode(info.value.as_slice())
-        .expect("ErrorInfo decodes")
+    use tonic_types::StatusExt;
+    let details = status
+        .check_error_details()
+        .expect("details are a google.rpc.Status");
+    details
+        .error_info()
+        .expect("an ErrorInfo detail")
         .reason
+        .clone()
 }
 
 pub fn error_code(op: &lro::Operation) -> Option<i32> {

@@ -7,6 +7,10 @@ const SQLITE_BUSY: i32 = 5;
 const SQLITE_LOCKED: i32 = 6;
 const SQLITE_CORRUPT: i32 = 11;
 const SQLITE_NOTADB: i32 = 26;
+/// Extended codes of a unique key taken: what PostgreSQL calls 23505, and
+/// like it a conflict the caller may retry, not a server failure.
+const SQLITE_CONSTRAINT_PRIMARYKEY: i32 = 1555;
+const SQLITE_CONSTRAINT_UNIQUE: i32 = 2067;
 
 #[expect(
     clippy::wildcard_enum_match_arm,
@@ -18,6 +22,12 @@ pub(super) fn translate(err: sqlx::Error) -> StoreError {
         sqlx::Error::Database(db) => {
             // sqlx reports the extended result code as a decimal string.
             let code = db.code().and_then(|code| code.parse::<i32>().ok());
+            if matches!(
+                code,
+                Some(SQLITE_CONSTRAINT_UNIQUE | SQLITE_CONSTRAINT_PRIMARYKEY)
+            ) {
+                return StoreError::Conflict(message);
+            }
             match code.map(|code| code & 0xff) {
                 Some(SQLITE_BUSY | SQLITE_LOCKED) => StoreError::Unavailable(message),
                 Some(SQLITE_CORRUPT | SQLITE_NOTADB) => StoreError::Corrupt(message),

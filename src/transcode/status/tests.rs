@@ -12,7 +12,7 @@ const DOMAIN: &str = "longrun.example.com";
 
 fn pack<M: Message>(type_name: &str, message: &M) -> prost_types::Any {
     prost_types::Any {
-        type_url: format!("{TYPE_PREFIX}{type_name}"),
+        type_url: type_url(type_name),
         value: message.encode_to_vec(),
     }
 }

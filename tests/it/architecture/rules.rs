@@ -57,7 +57,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         modules: &["auth"],
-        owns: "tokens, principals, scopes, policy, `authorize() -> Grant`",
+        owns: "tokens, principals, scopes, policy, access passes (`authorize_*`)",
         uses: Some(&["domain"]),
         not_paths: &[],
         crates: Crates::Not(&["tonic", "sqlx"]),
@@ -72,7 +72,7 @@ pub const RULES: &[Rule] = &[
     Rule {
         modules: &["transcode"],
         owns: "REST routing, JSON mapping, the Code -> HTTP table",
-        uses: Some(&["pb"]),
+        uses: Some(&["pb", "registry"]),
         not_paths: &[],
         crates: Crates::Not(&["sqlx"]),
     },
@@ -101,6 +101,13 @@ pub const RULES: &[Rule] = &[
         modules: &["embed"],
         owns: "the library face for other tonic servers",
         uses: None,
+        not_paths: &[],
+        crates: Crates::Any,
+    },
+    Rule {
+        modules: &["console"],
+        owns: "the web console's embedded files and their HTTP answers",
+        uses: Some(&[]),
         not_paths: &[],
         crates: Crates::Any,
     },

@@ -2,99 +2,19 @@
 //! shared test server keeps running): calls fail fast with UNAVAILABLE,
 //! health reports NOT_SERVING, and both recover by themselves.
 
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use longrun::pb::control as ctl;
 use longrun::service::ServiceSettings;
-use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
 use tonic::Code;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
 use super::replica_config;
 use crate::support::postgres::PgSchema;
+use crate::support::proxy::Proxy;
 use crate::support::*;
-
-/// Forwards TCP to the database until cut; while cut, it accepts and hangs
-/// up at once, as a database that is down would refuse.
-struct Proxy {
-    addr: SocketAddr,
-    up: Arc<AtomicBool>,
-    /// Cancelled to sever every forwarded connection at once.
-    generation: Arc<Mutex<CancellationToken>>,
-    stop: CancellationToken,
-}
-
-impl Proxy {
-    async fn start(upstream: String) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let proxy = Proxy {
-            addr: listener.local_addr().expect("addr"),
-            up: Arc::new(AtomicBool::new(true)),
-            generation: Arc::default(),
-            stop: CancellationToken::new(),
-        };
-        let (up, generation, stop) = (
-            Arc::clone(&proxy.up),
-            Arc::clone(&proxy.generation),
-            proxy.stop.clone(),
-        );
-        tokio::spawn(async move {
-            loop {
-                let accepted = tokio::select! {
-                    accepted = listener.accept() => accepted,
-                    () = stop.cancelled() => return,
-                };
-                let Ok((mut inbound, _)) = accepted else {
-                    continue;
-                };
-                if !up.load(Ordering::SeqCst) {
-                    continue;
-                }
-                let cut = generation
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .clone();
-                let upstream = upstream.clone();
-                tokio::spawn(async move {
-                    let Ok(mut outbound) = TcpStream::connect(&upstream).await else {
-                        return;
-                    };
-                    tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
-                        () = cut.cancelled() => {}
-                    }
-                });
-            }
-        });
-        proxy
-    }
-
-    fn cut(&self) {
-        self.up.store(false, Ordering::SeqCst);
-        let mut generation = self
-            .generation
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        std::mem::take(&mut *generation).cancel();
-    }
-
-    fn restore(&self) {
-        self.up.store(true, Ordering::SeqCst);
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        self.stop.cancel();
-        self.cut();
-    }
-}
 
 async fn health(server: &TestServer) -> ServingStatus {
     let mut health = HealthClient::new(channel(server.server.public_addr).await);

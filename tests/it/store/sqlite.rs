@@ -436,9 +436,11 @@ async fn failing_request_does_not_undo_the_rest_of_its_group() {
         ));
     }
     for task in bad {
+        // A taken unique key is a conflict the caller may retry, as
+        // PostgreSQL's 23505 is.
         assert!(matches!(
             task.await.expect("task"),
-            Err(StoreError::Backend(_))
+            Err(StoreError::Conflict(_))
         ));
     }
     let after = store.write_stats();

@@ -1,0 +1,87 @@
+//! What a server is started with: addresses, database, behaviour, limits
+//! and security, as `longrun serve`'s flags (config.rs) fill them in.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::auth::AuthSettings;
+use crate::service::ServiceSettings;
+use crate::store::PgSettings;
+
+/// Operations kept in memory by default (see `CachedStore`).
+pub const DEFAULT_CACHE_ENTRIES: usize = 100_000;
+
+/// Bounds on what one client can make the server hold (docs/behaviour.md §9).
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub max_message_bytes: usize,
+    pub max_concurrent_streams: u32,
+    pub max_local_error_resets: usize,
+    pub max_pending_accept_resets: usize,
+    pub max_header_list_bytes: u32,
+    pub header_read_timeout: Duration,
+    /// How long shutdown waits for in-flight calls.
+    pub drain_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_message_bytes: 4 * 1024 * 1024,
+            max_concurrent_streams: 200,
+            max_local_error_resets: 1024,
+            max_pending_accept_resets: 20,
+            max_header_list_bytes: 16 * 1024,
+            header_read_timeout: Duration::from_secs(10),
+            drain_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    pub control_listen: SocketAddr,
+    pub database: String,
+    pub descriptor_sets: Vec<PathBuf>,
+    /// Operations kept in memory; 0 turns the cache off.
+    pub cache_entries: usize,
+    pub service: ServiceSettings,
+    /// The `ErrorInfo.domain` of every error.
+    pub service_name: String,
+    /// A service-config YAML (`http: rules:`) replacing the default REST routes.
+    pub http_rules: Option<PathBuf>,
+    /// Origins browsers may call from (CORS); empty turns CORS off.
+    pub cors_origins: Vec<String>,
+    pub limits: Limits,
+    /// Pool bounds and migration choice for a `postgres://` database.
+    pub postgres: PgSettings,
+    /// How often health asks the store whether it answers.
+    pub health_probe_interval: Duration,
+    /// Tokens, policies and what may run open (server/security.rs).
+    pub auth: AuthSettings,
+    /// Serve the web console at `/console/` on the public port.
+    pub console: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            control_listen: SocketAddr::from(([127, 0, 0, 1], 8081)),
+            database: "sqlite://longrun.db".into(),
+            descriptor_sets: Vec::new(),
+            cache_entries: DEFAULT_CACHE_ENTRIES,
+            service: ServiceSettings::default(),
+            service_name: "cloudaicompanion.googleapis.com".into(),
+            http_rules: None,
+            cors_origins: Vec::new(),
+            limits: Limits::default(),
+            postgres: PgSettings::default(),
+            health_probe_interval: Duration::from_secs(1),
+            auth: AuthSettings::default(),
+            console: true,
+        }
+    }
+}
