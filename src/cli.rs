@@ -107,6 +107,13 @@ fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
         .context("cannot write to stdout")
 }
 
+/// A line for the person at the terminal, on stderr. When stderr is closed
+/// there is nobody left to tell, so a failed write is not an error (where
+/// `eprintln!` would panic).
+fn note(line: std::fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     init_tracing(args.log_format);
     let server = crate::server::start(args.into_config()).await?;
