@@ -26,6 +26,9 @@ const PROTOS: &[&str] = &[
     "longrun/v1/metadata.proto",
 ];
 
+/// Names the revision when there is no checkout to ask (container builds).
+const REVISION_VAR: &str = "LONGRUN_REVISION";
+
 /// What goes into the binary. The `-dirty` mark looks at these only, and
 /// they are watched, so a change that rebuilds the crate also refreshes
 /// the mark (a README edit neither rebuilds nor marks).
@@ -75,6 +78,12 @@ fn version(manifest_dir: &Path) -> String {
 }
 
 fn revision(manifest_dir: &Path) -> Option<String> {
+    // A build without the checkout (a container build, whose context leaves
+    // .git out) is told the revision by whoever has it.
+    println!("cargo:rerun-if-env-changed={REVISION_VAR}");
+    if let Some(given) = env::var(REVISION_VAR).ok().filter(|r| !r.trim().is_empty()) {
+        return Some(given.trim().to_owned());
+    }
     // A tarball unpacked inside some other repository must not take that
     // repository's revision: the checkout's top must be this crate.
     let top = git(manifest_dir, &["rev-parse", "--show-toplevel"])?;

@@ -2,6 +2,11 @@
 //! before): the cached verification plus the policy check, in ns per call.
 //! Run: `cargo run --release --example bench_auth`
 
+#![expect(
+    clippy::print_stdout,
+    reason = "an example program reports to its terminal"
+)]
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

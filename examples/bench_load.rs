@@ -17,6 +17,11 @@
 //! - `rest-overhead PUBLIC NAME SAMPLES`: one call at a time, GetOperation
 //!   over gRPC and over REST (HTTP/1.1); prints both p50s and the difference.
 
+#![expect(
+    clippy::print_stdout,
+    reason = "an example program reports to its terminal"
+)]
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};

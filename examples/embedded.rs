@@ -7,6 +7,11 @@
 //!
 //! Run: `cargo run --example embedded`
 
+#![expect(
+    clippy::print_stdout,
+    reason = "an example program reports to its terminal"
+)]
+
 use std::time::Duration;
 
 use longrun::embed::{Longrun, TaskResult};

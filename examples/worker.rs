@@ -14,6 +14,12 @@
 //! UNAVAILABLE when SIGINT or SIGTERM stops the worker. Exit status 0 when the
 //! operation ended as this worker reported it, 1 when it could not.
 
+#![expect(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "an example program reports to its terminal"
+)]
+
 use std::future::Future;
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -443,6 +449,10 @@ async fn on_signals(stop: watch::Sender<Option<Stop>>) {
             _ = term.recv() => {}
         }
         if count > 0 {
+            #[expect(
+                clippy::exit,
+                reason = "a second signal means stop now, not after the step"
+            )]
             std::process::exit(130);
         }
         tracing::info!("got a stop signal; stopping");

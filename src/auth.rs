@@ -8,8 +8,8 @@
 //! and the access passes (`authorize_*`, pass.rs) that the service's store
 //! calls require. The service layer makes the authorization calls; the gRPC
 //! layer only authenticates and checks scopes.
-//! Must not import tonic, sqlx, store or service: it sees `http::HeaderMap`,
-//! domain names and plain values.
+//! Uses only `domain` of the crate (not store or service) and no tonic or
+//! sqlx: it sees `http::HeaderMap`, domain names and plain values.
 
 mod authenticator;
 mod caller;

@@ -4,6 +4,7 @@
 mod client;
 mod control;
 mod generate;
+mod health;
 mod json;
 mod migrate;
 mod openapi;
@@ -104,6 +105,13 @@ fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
         .write_all(bytes)
         .and_then(|()| stdout.flush())
         .context("cannot write to stdout")
+}
+
+/// A line for the person at the terminal, on stderr. When stderr is closed
+/// there is nobody left to tell, so a failed write is not an error (where
+/// `eprintln!` would panic).
+fn note(line: std::fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {

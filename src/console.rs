@@ -4,8 +4,9 @@
 //! authentication and policy apply; the console adds no API of its own.
 //!
 //! This module answers GET and HEAD for its own paths and passes every
-//! other request through untouched. It must not import domain, service,
-//! store, grpc, transcode or auth: it knows files and HTTP, nothing else.
+//! other request through untouched. It uses nothing else of the crate (no
+//! domain, service, store, grpc, transcode or auth): it knows files and
+//! HTTP, nothing else.
 
 mod assets;
 mod layer;

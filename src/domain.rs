@@ -3,8 +3,9 @@
 //! Owns: operation names, the states an operation moves through and the rules
 //! for each transition (cancel, complete, update, grace expiry, retention),
 //! the list filter language and the protocol-free error kinds.
-//! Must not import tokio, tonic, prost, http or sqlx: the service layer feeds
-//! it values and the stores persist what it returns.
+//! Uses nothing else of the crate, and of outside crates only thiserror,
+//! serde and base64 (no tokio, tonic, prost, http or sqlx): the service layer
+//! feeds it values and the stores persist what it returns.
 
 mod duration;
 mod error;

@@ -4,7 +4,7 @@
 //! Owns: pb <-> domain conversion, the one ErrorKind -> `tonic::Code` table,
 //! `ErrorInfo` details, and the edge fixes for tonic defaults (grpc-timeout,
 //! oversized messages), and the layer that authenticates every call (auth.rs).
-//! Must not import store or transcode.
+//! Uses domain, service, auth and pb, never store, transcode or sqlx.
 
 mod adapter;
 pub mod auth;

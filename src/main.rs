@@ -1,6 +1,11 @@
+//! The `longrun` binary: parses the command line, runs it, and turns an
+//! error into its chain on stderr and exit status 1. Everything else is in the
+//! library (`longrun::cli`).
+
 use clap::Parser;
 
 #[tokio::main]
+#[expect(clippy::print_stderr, reason = "the one line a failed command says")]
 async fn main() -> std::process::ExitCode {
     let cli = longrun::cli::Cli::parse();
     match longrun::cli::run(cli).await {

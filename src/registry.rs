@@ -1,6 +1,7 @@
 //! The type registry: every message type longrun knows, from its own protos
 //! and from the descriptor sets users register (`--descriptor-set`). Used to
-//! look inside `Any` payloads (metadata stamping, filters, JSON).
+//! look inside `Any` payloads (metadata stamping, filters, JSON). Uses only
+//! `pb` of the crate, and no tonic or sqlx.
 
 use prost_reflect::{DescriptorError, DescriptorPool, MessageDescriptor};
 

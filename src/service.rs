@@ -4,8 +4,9 @@
 //!
 //! Owns: the order of checks (authorize on the parsed name, then validate,
 //! then touch the store; see access.rs), validation, the compare-and-swap retry loop around every
-//! transition, waking Waits and Watches. Must not import tonic, http, sqlx or
-//! a concrete store: it sees `dyn OperationStore` and plain domain values.
+//! transition, waking Waits and Watches. Uses domain, store, auth and
+//! registry, never tonic, http, hyper, sqlx or a concrete store: it sees
+//! `dyn OperationStore` and plain domain values.
 
 mod access;
 mod background;

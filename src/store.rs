@@ -2,7 +2,8 @@
 //! backend (the default) and PostgreSQL for several replicas.
 //!
 //! Owns: schemas, migrations, transactions, translating backend errors into
-//! `StoreError`. Must not import tonic, http, auth or service: the store keeps
+//! `StoreError`. Uses only `domain` of the crate (not auth, service or the
+//! protocol layers) and no tonic, http or hyper: the store keeps
 //! what the domain decides and never decides anything itself, except the one
 //! thing only it can: compare-and-swap on an operation's version, which makes
 //! "first writer wins" hold across tasks and replicas.

@@ -6,8 +6,8 @@
 //!
 //! Owns: path templates, rules (annotations + service-config overrides),
 //! routing, proto3 JSON mapping, the `Code` -> HTTP status table and Google's
-//! error envelope. Must not import domain, service or store: it works on
-//! descriptors and bytes.
+//! error envelope. Uses only `pb` and `registry` of the crate (never domain,
+//! service or store) and no sqlx: it works on descriptors and bytes.
 
 mod binding;
 mod error;

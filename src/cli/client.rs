@@ -17,6 +17,7 @@ use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 
 use super::control::{CompleteArgs, CreateArgs, UpdateArgs};
+use super::health::HealthArgs;
 use super::output::{OutputFormat, Printer};
 use super::public::ListArgs;
 use super::status::{render_status, render_unreachable};
@@ -133,6 +134,9 @@ pub enum Verb {
     Update(UpdateArgs),
     /// End an operation with a result (control API).
     Complete(CompleteArgs),
+    /// Ask the server's gRPC health service whether it serves; exits 1 if
+    /// not (for container health checks and probes).
+    Health(HealthArgs),
 }
 
 pub fn duration(text: &str) -> Result<Duration, String> {
@@ -286,6 +290,7 @@ pub async fn run(args: OperationsArgs) -> anyhow::Result<()> {
         Verb::Watch { name } => super::control::watch(&session, name).await,
         Verb::Update(update_args) => super::control::update(&session, &update_args).await,
         Verb::Complete(complete_args) => super::control::complete(&session, &complete_args).await,
+        Verb::Health(health_args) => super::health::health(&session, &health_args).await,
     }
 }
 

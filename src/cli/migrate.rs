@@ -17,6 +17,6 @@ pub async fn run(args: &MigrateArgs) -> anyhow::Result<()> {
     crate::server::migrate(&args.database)
         .await
         .context("migration failed")?;
-    println!("the database schema is up to date");
+    super::write_stdout(b"the database schema is up to date\n")?;
     Ok(())
 }

@@ -81,15 +81,15 @@ pub async fn list(session: &Session, args: &ListArgs) -> anyhow::Result<()> {
     }
     let text = session.printer().list(&all)?;
     if text.is_empty() {
-        eprintln!("no operations under {}", args.parent);
+        super::note(format_args!("no operations under {}", args.parent));
     } else {
         emit(&text)?;
     }
     if session.format == OutputFormat::Table && !all.next_page_token.is_empty() {
-        eprintln!(
+        super::note(format_args!(
             "more operations: --page-token {} (or --all)",
             one_line(&all.next_page_token)
-        );
+        ));
     }
     Ok(())
 }

@@ -111,12 +111,12 @@ fn keygen(args: &KeygenArgs) -> anyhow::Result<()> {
     let jwks = add_to_jwks(existing.as_deref(), key.jwk)?;
     write_private(&args.private_key, key.private_pem.as_bytes())?;
     std::fs::write(&args.jwks, jwks).with_context(|| format!("writing {}", args.jwks.display()))?;
-    eprintln!(
+    super::note(format_args!(
         "private key {} (kid {}), public keys {}",
         args.private_key.display(),
         args.kid,
         args.jwks.display()
-    );
+    ));
     Ok(())
 }
 

@@ -1,3 +1,7 @@
+//! Durations from outside: the parts of a `google.protobuf.Duration` and the
+//! human forms flags and JSON use (`30s`, `1.5s`, `500ms`, `5m`, `2h`, `30d`),
+//! refusing negative and malformed values.
+
 use std::time::Duration;
 
 /// Why a duration was rejected.

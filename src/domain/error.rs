@@ -1,3 +1,6 @@
+//! `ErrorKind`: the protocol-free classes of failure every layer's error maps
+//! onto; the gRPC layer turns them into status codes in its one table.
+
 use std::fmt;
 
 /// The protocol-free classes of failure. Each layer's error type maps onto

@@ -1,3 +1,7 @@
+//! Names and ids from outside, each parsed once into its own type: operation
+//! names, parents (`projects/{p}/locations/{l}`, with `-` for every location),
+//! client-chosen operation ids and request ids.
+
 use std::fmt;
 
 /// Why a name, id or key was rejected. The message names the offending input.

@@ -1,3 +1,7 @@
+//! `Operation` and its lifecycle: creation, and every transition (cancel with
+//! or without a grace period, complete, update metadata, mark started, grace
+//! expiry, retention) decided from plain values and a `now`.
+
 use std::time::{Duration, SystemTime};
 
 use super::{ErrorStatus, OperationName, Payload, RequestId};

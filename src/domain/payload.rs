@@ -1,3 +1,7 @@
+//! The domain's views of `google.protobuf.Any` (`Payload`, opaque bytes with
+//! their type) and `google.rpc.Status` (`ErrorStatus`), serialisable for the
+//! stores; the core keeps them and never looks inside.
+
 use serde::{Deserialize, Serialize};
 
 /// An opaque typed message (the domain's view of `google.protobuf.Any`): the

@@ -1,3 +1,7 @@
+//! `longrun.v1.OperationsControl` over gRPC: each method takes the caller
+//! from the request, calls one `Core` use case and converts the answer; Watch
+//! turns the use case's stream of operations into wire messages.
+
 use std::sync::Arc;
 
 use futures::StreamExt;

@@ -1,3 +1,7 @@
+//! `google.longrunning.Operations` over gRPC: each method takes the caller
+//! from the request, calls one `Core` use case and converts the answer. Wait
+//! answers a little before the caller's deadline.
+
 use std::time::Duration;
 
 use tonic::{Request, Response, Status};

@@ -1,3 +1,8 @@
+//! The one table from `ErrorKind` to `tonic::Code`, and the `tonic::Status`
+//! built from a use-case failure: a message, an `ErrorInfo` with the reason,
+//! and for server-side failures a `RequestInfo` with the request id, the
+//! detail going to the log only.
+
 use std::collections::HashMap;
 
 use tonic::Code;

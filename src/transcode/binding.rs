@@ -1,3 +1,7 @@
+//! `Binding`: one HTTP route onto one RPC, as the rules resolve it against the
+//! descriptor pool (method, path template, which fields the body and the path
+//! fill, which field the response body shows).
+
 use std::sync::Arc;
 
 use prost_reflect::MethodDescriptor;

@@ -1,3 +1,7 @@
+//! `TranscodeError`: a request the transcoder refuses before calling the RPC,
+//! or a response it cannot render, with the gRPC code, `ErrorInfo` reason and
+//! message it becomes in Google's error envelope.
+
 use http::StatusCode;
 use tonic::Code;
 

@@ -178,3 +178,17 @@ async fn cli_errors_name_the_code_and_reason_and_exit_non_zero() {
     assert!(!unreachable.status.success());
     assert!(String::from_utf8_lossy(&unreachable.stderr).contains("127.0.0.1:1"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_verb_says_serving_on_both_ports_and_fails_for_an_unknown_service() {
+    let server = TestServer::start().await;
+    let cli = Cli::new(&server);
+    for args in [&["health"][..], &["health", "--control-port"][..]] {
+        let (ok, stdout, stderr) = cli.run(args).await;
+        assert!(ok, "{args:?}: {stderr}");
+        assert_eq!(stdout.trim(), "SERVING");
+    }
+    let (ok, _, stderr) = cli.run(&["health", "--service", "no.such.Service"]).await;
+    assert!(!ok, "an unknown service is not healthy");
+    assert!(stderr.contains("NOT_FOUND"), "{stderr}");
+}

@@ -1,7 +1,14 @@
-//! The single integration test binary: every scenario runs the whole stack.
+//! The single integration test binary: every scenario runs the whole stack,
+//! and `architecture.rs` checks the layout of the source itself.
+
+#![expect(
+    clippy::expect_used,
+    reason = "a test fails by panicking, in its helpers as in its #[test] functions"
+)]
 
 mod support;
 
+mod architecture;
 mod auth;
 mod cli;
 mod cli_docs;

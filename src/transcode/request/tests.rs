@@ -1,3 +1,7 @@
+//! Tests of building a request message from an HTTP request: accepted media
+//! types, the three ways clients send a Cancel, bodies where none belongs, and
+//! path bindings. Body and query parsing have their own files beside this one.
+
 use http::{Method, StatusCode};
 use prost::Message as _;
 use serde_json::json;

@@ -1,3 +1,7 @@
+//! Tests of rendering responses as JSON: operations round-trip to the same
+//! bytes, `Any` payloads known and unknown, render options, `response_body`,
+//! and random operations (proptest).
+
 use http::Method;
 use proptest::prelude::*;
 use prost::Message;

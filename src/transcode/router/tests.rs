@@ -1,3 +1,7 @@
+//! Tests of routing: 404, 405 with `Allow` and 400 for the default rules, the
+//! most specific template winning, verbs, and that no path makes the router
+//! panic (proptest).
+
 use http::Method;
 use proptest::prelude::*;
 use prost_reflect::DescriptorPool;

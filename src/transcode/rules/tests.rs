@@ -1,3 +1,7 @@
+//! Tests of loading HTTP rules: proto annotations, the default and YAML
+//! overrides, additional bindings, and refusals that name the selector and the
+//! problem.
+
 use http::Method;
 use prost_reflect::DescriptorPool;
 

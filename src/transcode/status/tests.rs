@@ -1,3 +1,7 @@
+//! Tests of the Code -> HTTP status table and the error envelope: every code,
+//! details kept in order, an `ErrorInfo` always present, internal messages
+//! hidden, `WWW-Authenticate`.
+
 use prost::Message;
 use serde_json::json;
 

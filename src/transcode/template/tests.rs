@@ -1,3 +1,6 @@
+//! Tests of path templates: parsing and its errors, matching and percent
+//! decoding per variable kind, verbs, malformed paths, specificity order.
+
 use super::*;
 use TemplateProblem as P;
 

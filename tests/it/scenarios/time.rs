@@ -29,6 +29,10 @@ pub struct ClockHold {
 }
 
 impl ClockHold {
+    #[expect(
+        clippy::print_stderr,
+        reason = "the one line that says why a stuck scenario's timeouts start to fire"
+    )]
     pub fn new() -> Self {
         let (release, released) = mpsc::channel::<()>();
         tokio::task::spawn_blocking(move || {

@@ -16,6 +16,7 @@ pub struct PgSchema {
 impl PgSchema {
     /// A new empty schema, or `None` (after saying so) when no test database
     /// is configured.
+    #[expect(clippy::print_stderr, reason = "the skip notice CONTRIBUTING.md names")]
     pub async fn create() -> Option<PgSchema> {
         let Ok(admin_url) = std::env::var(DATABASE_URL_VAR) else {
             eprintln!("skipped: {DATABASE_URL_VAR} not set");
@@ -75,6 +76,10 @@ async fn connect(url: &str) -> sqlx::PgConnection {
 }
 
 impl Drop for PgSchema {
+    #[expect(
+        clippy::print_stderr,
+        reason = "a leftover schema, for whoever cleans up"
+    )]
     fn drop(&mut self) {
         // Drop runs inside the test's runtime, which cannot block on a
         // future; a thread with its own small runtime can.
