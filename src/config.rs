@@ -211,6 +211,7 @@ impl ServeArgs {
                 retention: self.retention,
                 max_waiters: self.max_waiters,
                 default_metadata_type: self.default_metadata_type,
+                ..ServiceSettings::default()
             },
             service_name: self.service_name,
             http_rules: self.http_rules,

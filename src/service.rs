@@ -58,6 +58,10 @@ pub struct ServiceSettings {
     /// The message type (full name, in the registry) of the metadata made
     /// for an operation created without any; `None` leaves it without.
     pub default_metadata_type: Option<String>,
+    /// How long one filtered List may read before it answers with what it
+    /// found and a token; only then may a page be short, or empty, while
+    /// more matches exist.
+    pub list_scan_budget: Duration,
 }
 
 impl Default for ServiceSettings {
@@ -69,9 +73,14 @@ impl Default for ServiceSettings {
             retention: Duration::from_secs(30 * 24 * 3600),
             max_waiters: 10_000,
             default_metadata_type: None,
+            list_scan_budget: DEFAULT_LIST_SCAN_BUDGET,
         }
     }
 }
+
+/// About what reading 10,000 stored operations costs on SQLite: a selective
+/// filter answers within it, and a client pages on with the token.
+pub const DEFAULT_LIST_SCAN_BUDGET: Duration = Duration::from_millis(250);
 
 /// Wall-clock time, replaceable in tests.
 pub trait Clock: std::fmt::Debug + Send + Sync + 'static {

@@ -88,6 +88,9 @@ pub struct ListQuery {
     pub after: Option<ListCursor>,
     pub limit: u32,
     pub now: SystemTime,
+    /// `Some(false)`: only running operations, read from their own index,
+    /// so "what is running?" costs the running rows, not the table.
+    pub done: Option<bool>,
 }
 
 #[async_trait]

@@ -62,6 +62,7 @@
 
 mod ast;
 mod eval;
+mod implied;
 mod lexer;
 mod literal;
 mod parser;
@@ -185,6 +186,12 @@ impl Filter {
 
     pub fn is_match_all(&self) -> bool {
         self.root.is_none()
+    }
+
+    /// `Some(v)` when only operations with `done == v` can match, so a
+    /// List may read from the running (or done) operations alone.
+    pub fn implied_done(&self) -> Option<bool> {
+        self.root.as_ref().and_then(ast::Expr::implied_done)
     }
 }
 

@@ -13,10 +13,6 @@ use crate::domain::{CancelDecision, Operation};
 
 const DEFAULT_PAGE_SIZE: u32 = 50;
 const MAX_PAGE_SIZE: u32 = 1000;
-/// Rows one List call may examine while filtering before it returns a short
-/// page with a token: a selective filter must not turn one call into a scan
-/// of the whole table.
-const MAX_ROWS_SCANNED: usize = 10_000;
 
 #[derive(Clone, Debug, Default)]
 pub struct ListRequest {
@@ -84,17 +80,19 @@ impl Core {
         } else {
             (page_size + 1).max(200)
         };
+        // `done = false` reads the running operations' own index: the page
+        // fills from them however many finished ones the table holds.
+        let done = filter.implied_done();
+        let scan_until = Instant::now() + self.inner.settings.list_scan_budget;
         let mut operations = Vec::new();
-        let mut scanned = 0;
         loop {
             let batch = self
                 .store()
-                .list(&pass, cursor.clone(), batch_size, self.now())
+                .list(&pass, cursor.clone(), batch_size, done, self.now())
                 .await
                 .about(|| Subject::Operations(request.name.clone()))?;
             let exhausted = batch.len() < batch_size as usize;
             for listed in batch {
-                scanned += 1;
                 let op = match listed {
                     Listed::Shown(op) => op,
                     Listed::Hidden(passed_over) => {
@@ -120,7 +118,10 @@ impl Core {
             if exhausted {
                 return Ok(page(operations, String::new()));
             }
-            if scanned >= MAX_ROWS_SCANNED {
+            // A filter that few operations match must not hold one call for
+            // a scan of the whole table: past the budget the page may be
+            // short, even empty, and its token goes on from here.
+            if Instant::now() >= scan_until {
                 let token = match &cursor {
                     Some(c) => self.inner.tokens.issue(&parent_key, &request.filter, c),
                     None => String::new(),

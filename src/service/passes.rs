@@ -67,6 +67,7 @@ impl PassStore {
         pass: &ListPass,
         after: Option<ListCursor>,
         limit: u32,
+        done: Option<bool>,
         now: SystemTime,
     ) -> Result<Vec<Listed>, StoreError> {
         let query = ListQuery {
@@ -75,6 +76,7 @@ impl PassStore {
             after,
             limit,
             now,
+            done,
         };
         let batch = self.store.list(&query).await?;
         Ok(batch

@@ -20,14 +20,14 @@ use crate::store::StoreError;
 /// `SELECT <every column an Operation needs> FROM operations <tail>`; the
 /// tail carries the backend's placeholders (`?` or `$n`).
 macro_rules! select_operations {
-    ($tail:literal) => {
+    ($($tail:literal),+) => {
         concat!(
             "SELECT name, create_time, update_time, end_time, done, ",
             "metadata_type, metadata_value, response_type, response_value, ",
             "error_code, error_message, error_details, cancel_requested_at, ",
             "cancel_deadline, cancel_grace, started, request_id, expire_time, version ",
             "FROM operations ",
-            $tail
+            $($tail),+
         )
     };
 }

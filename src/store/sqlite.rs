@@ -250,6 +250,13 @@ mod tests {
         for (statement, index) in [
             (reads::LIST_IN_LOCATION, "operations_list_location"),
             (reads::LIST_IN_PROJECT, "operations_list_project"),
+            (reads::LIST_DONE_IN_LOCATION, "operations_list_location"),
+            (reads::LIST_DONE_IN_PROJECT, "operations_list_project"),
+            (
+                reads::LIST_RUNNING_IN_LOCATION,
+                "operations_running_location",
+            ),
+            (reads::LIST_RUNNING_IN_PROJECT, "operations_running_project"),
             (reads::DUE_CANCELLATIONS, "operations_pending_cancel"),
             (reads::NEXT_CANCEL_DEADLINE, "operations_pending_cancel"),
             (writes::PURGE_EXPIRED, "operations_expire_time"),

@@ -58,13 +58,20 @@ impl TestServer {
 
     pub async fn with_config(config: ServerConfig, dir: Option<tempfile::TempDir>) -> Self {
         let server = longrun::server::start(config).await.expect("server starts");
+        let mut test_server = Self::around(server).await;
+        test_server._dir = dir;
+        test_server
+    }
+
+    /// Clients for a server the test started itself.
+    pub async fn around(server: RunningServer) -> Self {
         let ops = OperationsClient::new(channel(server.public_addr).await);
         let control = OperationsControlClient::new(channel(server.control_addr).await);
         Self {
             server,
             ops,
             control,
-            _dir: dir,
+            _dir: None,
         }
     }
 

@@ -10,7 +10,7 @@ use proptest::prelude::*;
 use super::ast::{Comparison, Expr, Field, Op};
 use super::eval::compare;
 use super::literal::Literal;
-use super::tests::Schema;
+use super::tests::{Schema, Target};
 use super::{FieldValue, Filter, MAX_FILTER_BYTES, MAX_NESTING};
 
 const METADATA_PATHS: &[&[&str]] = &[
@@ -254,6 +254,34 @@ proptest! {
             .map_err(|e| TestCaseError::fail(format!("{text:?}: {e}")))?;
         prop_assert_eq!(parsed.to_string(), text);
         prop_assert_eq!(parsed, filter);
+    }
+
+    /// Stores read only the rows with the implied `done`: a match with the
+    /// other value would be a row the store never returned.
+    #[test]
+    fn no_operation_that_contradicts_the_implied_done_matches(
+        root in expr(),
+        done in any::<bool>(),
+        code in prop::option::of(-2i64..20),
+        verb in prop::option::of("[a-z*]{0,4}"),
+    ) {
+        let filter = Filter { root: Some(root) };
+        let mut target = Target::default().with("done", FieldValue::Bool(done)).with(
+            "name",
+            FieldValue::String("projects/p/locations/l/operations/o".into()),
+        );
+        if let Some(code) = code {
+            target = target.with("error.code", FieldValue::Int(code));
+        }
+        if let Some(verb) = verb {
+            target = target.with("metadata.verb", FieldValue::String(verb));
+        }
+        if let Some(implied) = filter.implied_done() {
+            prop_assert!(
+                !filter.matches(&target) || implied == done,
+                "{filter} implies done = {implied} but matches done = {done}"
+            );
+        }
     }
 
     #[test]

@@ -332,3 +332,29 @@ fn parse_more_comparisons_than_the_bound_fails_at_the_first_extra_one() {
         "{error}"
     );
 }
+
+#[test]
+fn filters_that_name_done_imply_it_for_the_store() {
+    let cases = [
+        ("", None),
+        ("done = false", Some(false)),
+        ("done = FALSE", Some(false)),
+        ("done != true", Some(false)),
+        ("NOT done = true", Some(false)),
+        ("-done:*", Some(false)),
+        ("done:*", Some(true)),
+        ("done:true", Some(true)),
+        ("done = false AND metadata.verb = \"create\"", Some(false)),
+        ("metadata.verb = x done = true", Some(true)),
+        ("(done = false) OR (done = false AND name = x)", Some(false)),
+        ("done = false OR name = x", None),
+        ("done = false OR done = true", None),
+        ("NOT (done = false AND name = x)", None),
+        ("NOT (NOT done = false)", Some(false)),
+        ("metadata.verb = x", None),
+    ];
+    for (text, implied) in cases {
+        let filter = parse(text).expect("valid filter");
+        assert_eq!(filter.implied_done(), implied, "{text:?}");
+    }
+}

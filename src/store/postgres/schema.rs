@@ -13,14 +13,21 @@ use super::error::translate;
 use crate::store::StoreError;
 
 /// Every migration, oldest first. Append only.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "operations",
-    include_str!("../../../migrations/postgres/0001_operations.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "operations",
+        include_str!("../../../migrations/postgres/0001_operations.sql"),
+    ),
+    (
+        2,
+        "running operations",
+        include_str!("../../../migrations/postgres/0002_running_operations.sql"),
+    ),
+];
 
 /// The schema version this binary reads and writes.
-pub(super) const SCHEMA_VERSION: i64 = 1;
+pub(super) const SCHEMA_VERSION: i64 = 2;
 
 fn migrator() -> Migrator {
     let migrations = MIGRATIONS

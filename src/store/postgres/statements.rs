@@ -23,18 +23,56 @@ const PAGE_TOKEN_KEY: &str = "page_token_key";
 
 // `create_time <= $3` bounds the index range so a page starts at the cursor;
 // the OR keeps the exact keyset order (newest first, then name ascending).
-const LIST_IN_LOCATION: &str = select_operations!(
-    "WHERE project = $1 AND location = $2 \
-     AND create_time <= $3 AND (create_time < $3 OR name > $4) \
-     AND (expire_time IS NULL OR expire_time > $5) \
-     ORDER BY create_time DESC, name ASC LIMIT $6"
-);
-const LIST_IN_PROJECT: &str = select_operations!(
-    "WHERE project = $1 \
-     AND create_time <= $2 AND (create_time < $2 OR name > $3) \
-     AND (expire_time IS NULL OR expire_time > $4) \
-     ORDER BY create_time DESC, name ASC LIMIT $5"
-);
+macro_rules! list_statement {
+    ($scope:literal, $done:literal, $time:literal, $name:literal, $now:literal, $limit:literal) => {
+        select_operations!(
+            "WHERE ",
+            $scope,
+            $done,
+            " AND create_time <= ",
+            $time,
+            " AND (create_time < ",
+            $time,
+            " OR name > ",
+            $name,
+            ") AND (expire_time IS NULL OR expire_time > ",
+            $now,
+            ") ORDER BY create_time DESC, name ASC LIMIT ",
+            $limit
+        )
+    };
+}
+macro_rules! in_location {
+    ($done:literal) => {
+        list_statement!(
+            "project = $1 AND location = $2",
+            $done,
+            "$3",
+            "$4",
+            "$5",
+            "$6"
+        )
+    };
+}
+macro_rules! in_project {
+    ($done:literal) => {
+        list_statement!("project = $1", $done, "$2", "$3", "$4", "$5")
+    };
+}
+
+/// The List statement for a scope (one location or all) and a `done` value.
+/// `NOT done` repeats the partial index's condition so the planner uses it;
+/// done operations are most of the table, so they take the full index.
+fn list_statement(in_location: bool, done: Option<bool>) -> &'static str {
+    match (in_location, done) {
+        (true, None) => in_location!(""),
+        (false, None) => in_project!(""),
+        (true, Some(false)) => in_location!(" AND NOT done"),
+        (false, Some(false)) => in_project!(" AND NOT done"),
+        (true, Some(true)) => in_location!(" AND done"),
+        (false, Some(true)) => in_project!(" AND done"),
+    }
+}
 // Both repeat the partial index's condition so the planner can use it.
 const DUE_CANCELLATIONS: &str = select_operations!(
     "WHERE NOT done AND cancel_deadline IS NOT NULL AND cancel_deadline <= $1 \
@@ -108,12 +146,11 @@ pub(super) async fn list(pool: &PgPool, query: &ListQuery) -> Result<Vec<Operati
     let (after_time, after_name) = query.after.as_ref().map_or((i64::MAX, ""), |cursor| {
         (micros(cursor.create_time), cursor.name.as_str())
     });
-    let mut select = match &query.location {
-        Some(location) => sqlx::query(LIST_IN_LOCATION)
-            .bind(query.project.clone())
-            .bind(location.clone()),
-        None => sqlx::query(LIST_IN_PROJECT).bind(query.project.clone()),
-    };
+    let statement = list_statement(query.location.is_some(), query.done);
+    let mut select = sqlx::query(statement).bind(query.project.clone());
+    if let Some(location) = &query.location {
+        select = select.bind(location.clone());
+    }
     select = select
         .bind(after_time)
         .bind(after_name.to_owned())

@@ -18,18 +18,40 @@ pub(super) const PAGE_TOKEN_KEY: &str = "page_token_key";
 // instead of scanning every newer row; the OR keeps the exact keyset order
 // (newest first, then name ascending). The ORDER BY matches the index, so
 // SQLite sorts nothing (see the query-plan test).
-pub(super) const LIST_IN_LOCATION: &str = select_operations!(
-    "WHERE project = ? AND location = ? \
-     AND create_time <= ? AND (create_time < ? OR name > ?) \
-     AND (expire_time IS NULL OR expire_time > ?) \
-     ORDER BY create_time DESC, name ASC LIMIT ?"
-);
-pub(super) const LIST_IN_PROJECT: &str = select_operations!(
-    "WHERE project = ? \
-     AND create_time <= ? AND (create_time < ? OR name > ?) \
-     AND (expire_time IS NULL OR expire_time > ?) \
-     ORDER BY create_time DESC, name ASC LIMIT ?"
-);
+macro_rules! list_statement {
+    ($scope:literal, $done:literal) => {
+        select_operations!(
+            "WHERE ",
+            $scope,
+            $done,
+            " AND create_time <= ? AND (create_time < ? OR name > ?) \
+             AND (expire_time IS NULL OR expire_time > ?) \
+             ORDER BY create_time DESC, name ASC LIMIT ?"
+        )
+    };
+}
+pub(super) const LIST_IN_LOCATION: &str = list_statement!("project = ? AND location = ?", "");
+pub(super) const LIST_IN_PROJECT: &str = list_statement!("project = ?", "");
+// `done = 0` repeats the partial index's condition so the planner uses it.
+pub(super) const LIST_RUNNING_IN_LOCATION: &str =
+    list_statement!("project = ? AND location = ?", " AND done = 0");
+pub(super) const LIST_RUNNING_IN_PROJECT: &str = list_statement!("project = ?", " AND done = 0");
+// Done operations are most of the table: the full index, filtered.
+pub(super) const LIST_DONE_IN_LOCATION: &str =
+    list_statement!("project = ? AND location = ?", " AND done = 1");
+pub(super) const LIST_DONE_IN_PROJECT: &str = list_statement!("project = ?", " AND done = 1");
+
+/// The List statement for a scope (one location or all) and a `done` value.
+pub(super) fn list_statement(in_location: bool, done: Option<bool>) -> &'static str {
+    match (in_location, done) {
+        (true, None) => LIST_IN_LOCATION,
+        (false, None) => LIST_IN_PROJECT,
+        (true, Some(false)) => LIST_RUNNING_IN_LOCATION,
+        (false, Some(false)) => LIST_RUNNING_IN_PROJECT,
+        (true, Some(true)) => LIST_DONE_IN_LOCATION,
+        (false, Some(true)) => LIST_DONE_IN_PROJECT,
+    }
+}
 // Both repeat the partial index's condition so the planner can use it.
 pub(super) const DUE_CANCELLATIONS: &str = select_operations!(
     "WHERE done = 0 AND cancel_deadline IS NOT NULL AND cancel_deadline <= ? \
@@ -59,10 +81,7 @@ pub(super) async fn list<'c>(
     let (after_time, after_name) = query.after.as_ref().map_or((i64::MAX, ""), |cursor| {
         (micros(cursor.create_time), cursor.name.as_str())
     });
-    let statement = match &query.location {
-        Some(_) => LIST_IN_LOCATION,
-        None => LIST_IN_PROJECT,
-    };
+    let statement = list_statement(query.location.is_some(), query.done);
     let mut select = sqlx::query(statement).bind(query.project.clone());
     if let Some(location) = &query.location {
         select = select.bind(location.clone());

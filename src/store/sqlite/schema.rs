@@ -17,14 +17,21 @@ use crate::store::StoreError;
 
 /// Every migration, oldest first. Append only: an applied migration whose
 /// text changes makes `open` fail (checksum mismatch).
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "operations",
-    include_str!("../../../migrations/sqlite/0001_operations.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "operations",
+        include_str!("../../../migrations/sqlite/0001_operations.sql"),
+    ),
+    (
+        2,
+        "running operations",
+        include_str!("../../../migrations/sqlite/0002_running_operations.sql"),
+    ),
+];
 
 /// The schema version this binary writes.
-pub(super) const SCHEMA_VERSION: i64 = 1;
+pub(super) const SCHEMA_VERSION: i64 = 2;
 
 /// Brings the database up to `SCHEMA_VERSION`.
 pub(super) async fn migrate(conn: &mut SqliteConnection) -> Result<(), StoreError> {

@@ -34,6 +34,7 @@ macro_rules! conformance_suite {
                 deleted_name_can_be_inserted_again,
                 list_pages_return_every_operation_once_in_order,
                 list_scope_covers_one_or_all_locations_of_project,
+                list_by_done_pages_through_that_state_only,
                 list_excludes_expired_operations,
                 list_with_limit_returns_at_most_limit,
                 due_cancellations_returns_only_running_operations_past_deadline,

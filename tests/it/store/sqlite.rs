@@ -82,6 +82,7 @@ fn everything(now: SystemTime) -> ListQuery {
         after: None,
         limit: 10_000,
         now,
+        done: None,
     }
 }
 
@@ -95,7 +96,7 @@ async fn file_store_runs_in_wal_with_full_sync() {
     assert!(!diagnostics.writer.query_only);
     assert_eq!(diagnostics.reader.journal_mode, "wal");
     assert!(diagnostics.reader.query_only);
-    assert_eq!(diagnostics.schema_version, Some(1));
+    assert_eq!(diagnostics.schema_version, Some(2));
 
     // WAL is a property of the file: a stranger's connection sees it too.
     let mut conn = plain(&dir).await;
@@ -152,7 +153,7 @@ async fn data_and_page_token_key_survive_close_and_reopen() {
     assert_eq!(reopened.get(&failed.name).await.expect("get"), Some(failed));
     assert_eq!(reopened.page_token_key().await.expect("key"), key);
     let diagnostics = reopened.diagnostics().await.expect("diagnostics");
-    assert_eq!(diagnostics.schema_version, Some(1));
+    assert_eq!(diagnostics.schema_version, Some(2));
     reopened.close().await;
 }
 

@@ -80,6 +80,7 @@ pub(super) fn query(location: Option<&str>, limit: u32, now: SystemTime) -> List
         after: None,
         limit,
         now,
+        done: None,
     }
 }
 

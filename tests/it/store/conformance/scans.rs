@@ -44,6 +44,67 @@ pub async fn list_pages_return_every_operation_once_in_order<S: OperationStore>(
     }
 }
 
+pub async fn list_by_done_pages_through_that_state_only<S: OperationStore>(store: S) {
+    // Every third operation still runs; the others finished, one of them
+    // since it was listed once (a state change moves it between indexes).
+    let mut running_ops = Vec::new();
+    let mut done_ops = Vec::new();
+    for i in 0..60u64 {
+        let location = if i % 2 == 0 { "l" } else { "l2" };
+        let op = created(
+            &store,
+            &running(name_in("p", location, &format!("op-{i:02}")), at(i / 4)),
+        )
+        .await;
+        if i % 3 == 0 {
+            running_ops.push(op);
+        } else {
+            let done = finished(&op, at(100), at(100_000));
+            store.swap(&done).await.expect("swap");
+            done_ops.push(done);
+        }
+    }
+    let newest_first = |ops: &mut Vec<Operation>| {
+        ops.sort_by(|a, b| {
+            b.create_time
+                .cmp(&a.create_time)
+                .then_with(|| a.name.as_str().cmp(b.name.as_str()))
+        });
+    };
+    newest_first(&mut running_ops);
+    newest_first(&mut done_ops);
+    for (done, expected, location) in [
+        (false, &running_ops, None),
+        (true, &done_ops, None),
+        (false, &running_ops, Some("l")),
+    ] {
+        let expected: Vec<&Operation> = expected
+            .iter()
+            .filter(|op| location.is_none_or(|l| op.name.location() == l))
+            .collect();
+        let mut seen = Vec::new();
+        let mut q = query(location, 7, at(200));
+        q.done = Some(done);
+        loop {
+            let page = store.list(&q).await.expect("list");
+            assert!(page.iter().all(|op| op.is_done() == done));
+            let Some(last) = page.last() else { break };
+            q.after = Some(ListCursor {
+                create_time: last.create_time,
+                name: last.name.to_string(),
+            });
+            seen.extend(page);
+            assert!(seen.len() <= expected.len(), "more rows than stored");
+        }
+        let expected: Vec<Operation> = expected.into_iter().cloned().collect();
+        assert_eq!(
+            names(&seen),
+            names(&expected),
+            "done = {done}, {location:?}"
+        );
+    }
+}
+
 pub async fn list_scope_covers_one_or_all_locations_of_project<S: OperationStore>(store: S) {
     let here = created(&store, &running(name_in("p", "l1", "a"), at(3))).await;
     let there = created(&store, &running(name_in("p", "l2", "b"), at(2))).await;
