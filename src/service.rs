@@ -28,6 +28,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::{OperationPass, ServerPass};
 use crate::domain::Operation;
+use crate::observe::{OpenWaiter, Recorder, Waiter};
 use crate::registry::TypeRegistry;
 use crate::store::{OperationStore, Swapped};
 use passes::PassStore;
@@ -110,6 +111,14 @@ struct Inner {
     shutdown: CancellationToken,
     /// Bounds the Waits and Watches held open at once.
     waiters: Arc<Semaphore>,
+    /// Where operations' ends, waiters and cancel deliveries are reported.
+    recorder: Recorder,
+}
+
+/// A place for one open Wait or Watch, counted while it is held.
+struct WaiterPlace {
+    _permit: OwnedSemaphorePermit,
+    _open: OpenWaiter,
 }
 
 impl Core {
@@ -118,6 +127,17 @@ impl Core {
         registry: TypeRegistry,
         settings: ServiceSettings,
         clock: Arc<dyn Clock>,
+    ) -> Result<Self, ServiceError> {
+        Self::with_recorder(store, registry, settings, clock, Recorder::default()).await
+    }
+
+    /// `new`, reporting what happens to `recorder` (the server's metrics).
+    pub async fn with_recorder(
+        store: Arc<dyn OperationStore>,
+        registry: TypeRegistry,
+        settings: ServiceSettings,
+        clock: Arc<dyn Clock>,
+        recorder: Recorder,
     ) -> Result<Self, ServiceError> {
         let metadata = MetadataKeeper::new(registry, settings.default_metadata_type.as_deref())?;
         let store = PassStore::new(store);
@@ -137,6 +157,7 @@ impl Core {
                 grace_changed: Notify::new(),
                 shutdown: CancellationToken::new(),
                 waiters,
+                recorder,
             }),
         })
     }
@@ -176,10 +197,22 @@ impl Core {
     }
 
     /// A place for one more open Wait or Watch, or RESOURCE_EXHAUSTED.
-    fn waiter_permit(&self) -> Result<OwnedSemaphorePermit, ServiceError> {
-        Arc::clone(&self.inner.waiters)
-            .try_acquire_owned()
-            .map_err(|_| ServiceError::TooManyWaiters)
+    fn waiter_permit(&self, kind: Waiter) -> Result<WaiterPlace, ServiceError> {
+        let recorder = &self.inner.recorder;
+        match Arc::clone(&self.inner.waiters).try_acquire_owned() {
+            Ok(permit) => Ok(WaiterPlace {
+                _permit: permit,
+                _open: recorder.waiter_opened(kind),
+            }),
+            Err(_) => {
+                recorder.waiter_refused(kind);
+                Err(ServiceError::TooManyWaiters)
+            }
+        }
+    }
+
+    fn recorder(&self) -> &Recorder {
+        &self.inner.recorder
     }
 
     /// Now, cut to whole microseconds: what the stores keep. Stamping
