@@ -18,6 +18,7 @@ mod durability;
 mod embedded;
 mod errors_in_our_words;
 mod grpc_edge;
+mod metrics;
 mod races;
 mod replicas;
 mod rest;
