@@ -51,8 +51,11 @@ async fn scrape_with(server: &TestServer, accept: Option<&str>) -> (StatusCode, 
     (status, content_type, text)
 }
 
-/// The samples of one scrape, as (name, labels, value).
-struct Scrape(Vec<(String, Vec<(String, String)>, f64)>);
+/// One sample: name, labels, value.
+type Sample = (String, Vec<(String, String)>, f64);
+
+/// The samples of one scrape.
+struct Scrape(Vec<Sample>);
 
 impl Scrape {
     async fn of(server: &TestServer) -> Self {
@@ -84,7 +87,7 @@ impl Scrape {
 }
 
 /// `name{a="x",b="y"} 1` (no escapes: our label values have none).
-fn parse_sample(line: &str) -> Option<(String, Vec<(String, String)>, f64)> {
+fn parse_sample(line: &str) -> Option<Sample> {
     if line.starts_with('#') || line.is_empty() {
         return None;
     }
@@ -280,10 +283,33 @@ async fn a_wait_over_max_waiters_is_refused_and_counted() {
     server.stop().await;
 }
 
+/// The first scrape after the writes every server makes by itself at start
+/// (`startup`: SQLite's page-token key, then the first retention purge,
+/// which the background task runs as soon as it starts).
+async fn after_startup_writes(server: &TestServer, startup: f64) -> Scrape {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let scrape = Scrape::of(server).await;
+        let writes = scrape.value("longrun_store_write_duration_seconds_count", &[]);
+        assert!(
+            writes <= startup,
+            "more writes at start than expected: {writes}"
+        );
+        if writes == startup {
+            return scrape;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the startup writes never happened"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
 #[tokio::test]
 async fn store_writes_and_group_commits_are_timed_and_sized() {
     let server = metrics_server(ServiceSettings::default()).await;
-    let before = Scrape::of(&server).await;
+    let before = after_startup_writes(&server, 2.0).await;
     server.create().await;
     let after = Scrape::of(&server).await;
     let delta = |name: &str| after.value(name, &[]) - before.value(name, &[]);
@@ -334,5 +360,89 @@ async fn exposition_says_which_build_and_speaks_openmetrics_when_asked() {
 async fn metrics_are_off_by_default() {
     let server = TestServer::start().await;
     assert_eq!(server.server.metrics_addr, None);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_cancel_whose_grace_runs_out_is_counted_as_cancelled_by_grace() {
+    let server = metrics_server(ServiceSettings::default()).await;
+    let op = server
+        .create_with(longrun::pb::control::CreateOperationRequest {
+            parent: PARENT.into(),
+            cancel_grace: Some(pb_duration(std::time::Duration::from_millis(20))),
+            ..Default::default()
+        })
+        .await;
+    let mut watch = server.watch(&op.name).await;
+    next_event(&mut watch).await;
+    server.cancel(&op.name).await.expect("cancel");
+    assert!(next_event(&mut watch).await.cancel_requested);
+    // The worker never answers: the grace timer ends it.
+    let last = next_event(&mut watch).await.operation.expect("operation");
+    assert!(last.done);
+    let scrape = Scrape::of(&server).await;
+    let ended = |outcome| {
+        scrape.value(
+            "longrun_operations_completed_total",
+            &[("outcome", outcome)],
+        )
+    };
+    assert_eq!(ended("cancelled_by_grace"), 1.0);
+    assert_eq!(ended("cancelled_by_worker"), 0.0);
+    assert_eq!(
+        scrape.value("longrun_cancel_delivery_seconds_count", &[]),
+        1.0
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_pool_and_listener_reconnects_are_reported() {
+    let Some(schema) = crate::support::postgres::PgSchema::create().await else {
+        return;
+    };
+    let config = longrun::server::ServerConfig {
+        metrics_listen: Some("127.0.0.1:0".parse().expect("addr")),
+        ..crate::replicas::replica_config(schema.url("metrics"), ServiceSettings::default())
+    };
+    let server = TestServer::with_config(config, None).await;
+    // PostgreSQL's page-token key is no write of an operation: only the purge.
+    let before = after_startup_writes(&server, 1.0).await;
+    server.create().await;
+    let scrape = Scrape::of(&server).await;
+    let size = scrape.value("longrun_pg_pool_connections", &[]);
+    assert!(size >= 1.0, "the pool has a connection after a write");
+    assert!(scrape.value("longrun_pg_pool_idle", &[]) <= size);
+    assert_eq!(scrape.value("longrun_pg_pool_waiting", &[]), 0.0);
+    let writes = "longrun_store_write_duration_seconds_count";
+    assert_eq!(scrape.value(writes, &[]) - before.value(writes, &[]), 1.0);
+    assert_eq!(
+        scrape.value("longrun_pg_listener_reconnects_total", &[]),
+        0.0
+    );
+
+    let mut admin = schema.admin().await;
+    let terminated: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+    )
+    .bind(schema.listener_name("metrics"))
+    .fetch_all(&mut admin)
+    .await
+    .expect("terminate");
+    assert_eq!(terminated, vec![true]);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let reconnects = Scrape::of(&server)
+            .await
+            .value("longrun_pg_listener_reconnects_total", &[]);
+        if reconnects == 1.0 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the listener never reconnected"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     server.stop().await;
 }
