@@ -4,8 +4,8 @@
 //!
 //! Owns: the order of checks (authorize on the parsed name, then validate,
 //! then touch the store; see access.rs), validation, the compare-and-swap retry loop around every
-//! transition, waking Waits and Watches. Uses domain, store, auth and
-//! registry, never tonic, http, hyper, sqlx or a concrete store: it sees
+//! transition, waking Waits and Watches. Uses domain, store, auth,
+//! registry and observe (to report what happens), never tonic, http, hyper, sqlx or a concrete store: it sees
 //! `dyn OperationStore` and plain domain values.
 
 mod access;

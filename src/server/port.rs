@@ -1,6 +1,7 @@
 //! The service stack of one listening port: the web console (public port
 //! only), CORS (when configured), then the dispatch between gRPC/gRPC-Web and REST, both ending in the same tonic
-//! routes behind the same edge and authentication layers.
+//! routes behind the same edge and authentication layers; with metrics on,
+//! each transport's calls are counted in front of the edge.
 
 use std::time::Duration;
 
