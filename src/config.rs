@@ -3,6 +3,7 @@
 //! the defaults. Validated here into the typed `ServerConfig`.
 
 mod auth_args;
+mod telemetry_args;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -17,6 +18,7 @@ use crate::service::{ServiceSettings, SystemClock};
 use crate::store::PgSettings;
 
 pub use auth_args::AuthArgs;
+pub use telemetry_args::TelemetryArgs;
 
 #[derive(Args, Clone, Debug)]
 pub struct ServeArgs {
@@ -183,6 +185,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub auth: AuthArgs,
+
+    #[command(flatten)]
+    pub telemetry: TelemetryArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -230,6 +235,7 @@ impl ServeArgs {
             },
             auth,
             console: self.console,
+            metrics_listen: self.telemetry.metrics_listen,
             clock: Arc::new(SystemClock),
             ..ServerConfig::default()
         }
@@ -263,6 +269,7 @@ mod tests {
         assert_eq!(config.service.default_metadata_type, None);
         assert!(config.auth.tokens.is_none());
         assert!(config.console);
+        assert_eq!(config.metrics_listen, None);
         assert_eq!(config.auth.permission_prefix, "cloudaicompanion");
         assert_eq!(
             config.auth.required_scopes,

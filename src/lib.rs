@@ -12,12 +12,14 @@
 //! | module | owns | may use of the crate | must not use |
 //! |---|---|---|---|
 //! | `domain` | states, transitions, names, filters, `ErrorKind` | nothing | any crate but std, `thiserror`, `serde`, `base64` |
-//! | `store` | persistence, migrations, backends | `domain` | `tonic`, `http`, `hyper` |
-//! | `service` | use cases, authorization calls, wakeups, timers | `domain`, `store`, `auth`, `registry`, but not `store::sqlite`, `store::postgres`, `store::SqliteStore`, `store::PgStore`, `store::PgSettings`, `store::CachedStore` | `tonic`, `http`, `hyper`, `sqlx` |
-//! | `auth` | tokens, principals, scopes, policy, access passes (`authorize_*`) | `domain` | `tonic`, `sqlx` |
+//! | `store` | persistence, migrations, backends | `domain`, `observe` | `tonic`, `http`, `hyper`, `prometheus_client` |
+//! | `service` | use cases, authorization calls, wakeups, timers | `domain`, `store`, `auth`, `registry`, `observe`, but not `store::sqlite`, `store::postgres`, `store::SqliteStore`, `store::PgStore`, `store::PgSettings`, `store::CachedStore` | `tonic`, `http`, `hyper`, `sqlx`, `prometheus_client` |
+//! | `auth` | tokens, principals, scopes, policy, access passes (`authorize_*`) | `domain`, `observe` | `tonic`, `sqlx` |
 //! | `grpc` | generated-trait impls, pb <-> domain, the one Code table | `domain`, `service`, `auth`, `pb` | `sqlx` |
 //! | `transcode` | REST routing, JSON mapping, the Code -> HTTP table | `pb`, `registry` | `sqlx` |
 //! | `registry` | the message types known at run time (descriptor pool) | `pb` | `tonic`, `sqlx` |
+//! | `observe` | the events layers report, and the `Recorder` handle they report through | nothing | any crate but std |
+//! | `telemetry` | metrics: their families, the per-call layer, the `/metrics` listener | `observe` | `sqlx` |
 //! | `pb` | the generated protobuf and gRPC code (in OUT_DIR) | nothing | — |
 //! | `server` | wiring, listeners, limits, lifecycle | any module | — |
 //! | `embed` | the library face for other tonic servers | any module | — |
@@ -31,9 +33,11 @@ pub mod console;
 pub mod domain;
 pub mod embed;
 pub mod grpc;
+pub mod observe;
 pub mod pb;
 pub mod registry;
 pub mod server;
 pub mod service;
 pub mod store;
+pub mod telemetry;
 pub mod transcode;

@@ -19,14 +19,16 @@ mod security;
 mod services;
 mod settings;
 
-pub use database::{OpenedStore, migrate, open_store};
+pub use database::{OpenedStore, migrate, open_store, open_store_with};
 pub use error::ServerError;
 pub use security::PolicyReloader;
 pub use settings::{DEFAULT_CACHE_ENTRIES, Limits, ServerConfig};
 
+use crate::observe::Recorder;
 use crate::registry::TypeRegistry;
 use crate::service::{BackgroundTasks, Core};
 use crate::store::OperationStore;
+use crate::telemetry::metrics::{Metrics, MetricsServer};
 use health::Health;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -38,6 +40,8 @@ pub const CONTROL_SERVICE: &str = "longrun.v1.OperationsControl";
 pub struct RunningServer {
     pub public_addr: std::net::SocketAddr,
     pub control_addr: std::net::SocketAddr,
+    /// Where `GET /metrics` is served, with `--metrics-listen`.
+    pub metrics_addr: Option<std::net::SocketAddr>,
     core: Core,
     reloader: PolicyReloader,
     stop: CancellationToken,
@@ -89,10 +93,22 @@ pub fn load_registry(paths: &[PathBuf]) -> Result<TypeRegistry, ServerError> {
 
 /// Opens everything and starts serving; returns once both listeners accept.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
+    let metrics = config.metrics_listen.map(|_| Metrics::new());
+    let recorder = recorder_of(metrics.as_ref());
     // Refuse an unsafe or broken security set-up before opening anything.
-    let security = security::configure(&config).await?;
-    let opened = open_store(&config.database, config.cache_entries, &config.postgres).await?;
-    run(config, opened, security).await
+    let security = security::configure(&config, &recorder).await?;
+    let opened = open_store_with(
+        &config.database,
+        config.cache_entries,
+        &config.postgres,
+        recorder,
+    )
+    .await?;
+    run(config, opened, security, metrics).await
+}
+
+fn recorder_of(metrics: Option<&Metrics>) -> Recorder {
+    metrics.map_or_else(Recorder::default, Metrics::recorder)
 }
 
 /// `start` on a store the caller opened (`config.database` is not used);
@@ -101,30 +117,43 @@ pub async fn start_with_store(
     config: ServerConfig,
     store: Arc<dyn OperationStore>,
 ) -> Result<RunningServer, ServerError> {
-    let security = security::configure(&config).await?;
-    run(config, OpenedStore { store, feed: None }, security).await
+    let metrics = config.metrics_listen.map(|_| Metrics::new());
+    let security = security::configure(&config, &recorder_of(metrics.as_ref())).await?;
+    run(config, OpenedStore { store, feed: None }, security, metrics).await
 }
 
 async fn run(
     config: ServerConfig,
     opened: OpenedStore,
     security: security::Security,
+    metrics: Option<Metrics>,
 ) -> Result<RunningServer, ServerError> {
     let registry = load_registry(&config.descriptor_sets)?;
-    let core = Core::new(
+    let core = Core::with_recorder(
         opened.store,
         registry,
         config.service.clone(),
         Arc::clone(&config.clock),
+        recorder_of(metrics.as_ref()),
     )
     .await?;
     let (public, public_addr) = listener::bind(config.listen).await?;
     let (control, control_addr) = listener::bind(config.control_listen).await?;
     let (health, health_service) = Health::serving().await;
     let (public_service, control_service) =
-        services::port_services(&core, &config, &security, health_service)?;
+        services::port_services(&core, &config, &security, health_service, metrics.as_ref())?;
 
     let stop = CancellationToken::new();
+    let metrics_server = match (config.metrics_listen, metrics) {
+        (Some(addr), Some(metrics)) => {
+            Some(MetricsServer::start(addr, metrics, stop.clone()).await?)
+        }
+        _ => None,
+    };
+    let metrics_addr = metrics_server.as_ref().map(|server| server.addr);
+    if let Some(metrics_addr) = metrics_addr {
+        tracing::info!(%metrics_addr, "metrics at /metrics");
+    }
     let limits = &config.limits;
     let listeners = [
         tokio::spawn(listener::serve(
@@ -150,6 +179,7 @@ async fn run(
         core: core.clone(),
         health,
         listeners,
+        metrics: metrics_server,
     };
     let task = tokio::spawn(running.drain_when(stop.clone()));
     let database = database::redacted_url(&config.database);
@@ -157,6 +187,7 @@ async fn run(
     Ok(RunningServer {
         public_addr,
         control_addr,
+        metrics_addr,
         core,
         reloader: security.reloader,
         stop,
@@ -171,6 +202,7 @@ struct Running {
     probe: JoinHandle<()>,
     listeners: [JoinHandle<()>; 2],
     background: BackgroundTasks,
+    metrics: Option<MetricsServer>,
 }
 
 impl Running {
@@ -190,6 +222,9 @@ impl Running {
         }
         self.background.join().await;
         self.core.close_store().await;
+        if let Some(metrics) = self.metrics {
+            metrics.stopped().await;
+        }
         tracing::info!("shut down");
     }
 }

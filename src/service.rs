@@ -4,8 +4,8 @@
 //!
 //! Owns: the order of checks (authorize on the parsed name, then validate,
 //! then touch the store; see access.rs), validation, the compare-and-swap retry loop around every
-//! transition, waking Waits and Watches. Uses domain, store, auth and
-//! registry, never tonic, http, hyper, sqlx or a concrete store: it sees
+//! transition, waking Waits and Watches. Uses domain, store, auth,
+//! registry and observe (to report what happens), never tonic, http, hyper, sqlx or a concrete store: it sees
 //! `dyn OperationStore` and plain domain values.
 
 mod access;
@@ -28,6 +28,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::{OperationPass, ServerPass};
 use crate::domain::Operation;
+use crate::observe::{OpenWaiter, Recorder, Waiter};
 use crate::registry::TypeRegistry;
 use crate::store::{OperationStore, Swapped};
 use passes::PassStore;
@@ -119,6 +120,14 @@ struct Inner {
     shutdown: CancellationToken,
     /// Bounds the Waits and Watches held open at once.
     waiters: Arc<Semaphore>,
+    /// Where operations' ends, waiters and cancel deliveries are reported.
+    recorder: Recorder,
+}
+
+/// A place for one open Wait or Watch, counted while it is held.
+struct WaiterPlace {
+    _permit: OwnedSemaphorePermit,
+    _open: OpenWaiter,
 }
 
 impl Core {
@@ -127,6 +136,17 @@ impl Core {
         registry: TypeRegistry,
         settings: ServiceSettings,
         clock: Arc<dyn Clock>,
+    ) -> Result<Self, ServiceError> {
+        Self::with_recorder(store, registry, settings, clock, Recorder::default()).await
+    }
+
+    /// `new`, reporting what happens to `recorder` (the server's metrics).
+    pub async fn with_recorder(
+        store: Arc<dyn OperationStore>,
+        registry: TypeRegistry,
+        settings: ServiceSettings,
+        clock: Arc<dyn Clock>,
+        recorder: Recorder,
     ) -> Result<Self, ServiceError> {
         let metadata = MetadataKeeper::new(registry, settings.default_metadata_type.as_deref())?;
         let store = PassStore::new(store);
@@ -146,6 +166,7 @@ impl Core {
                 grace_changed: Notify::new(),
                 shutdown: CancellationToken::new(),
                 waiters,
+                recorder,
             }),
         })
     }
@@ -185,10 +206,22 @@ impl Core {
     }
 
     /// A place for one more open Wait or Watch, or RESOURCE_EXHAUSTED.
-    fn waiter_permit(&self) -> Result<OwnedSemaphorePermit, ServiceError> {
-        Arc::clone(&self.inner.waiters)
-            .try_acquire_owned()
-            .map_err(|_| ServiceError::TooManyWaiters)
+    fn waiter_permit(&self, kind: Waiter) -> Result<WaiterPlace, ServiceError> {
+        let recorder = &self.inner.recorder;
+        match Arc::clone(&self.inner.waiters).try_acquire_owned() {
+            Ok(permit) => Ok(WaiterPlace {
+                _permit: permit,
+                _open: recorder.waiter_opened(kind),
+            }),
+            Err(_) => {
+                recorder.waiter_refused(kind);
+                Err(ServiceError::TooManyWaiters)
+            }
+        }
+    }
+
+    fn recorder(&self) -> &Recorder {
+        &self.inner.recorder
     }
 
     /// Now, cut to whole microseconds: what the stores keep. Stamping

@@ -2,8 +2,9 @@
 //! backend (the default) and PostgreSQL for several replicas.
 //!
 //! Owns: schemas, migrations, transactions, translating backend errors into
-//! `StoreError`. Uses only `domain` of the crate (not auth, service or the
-//! protocol layers) and no tonic, http or hyper: the store keeps
+//! `StoreError`. Uses only `domain` of the crate, and `observe` to report
+//! writes (not auth, service or the protocol layers), and no tonic, http or
+//! hyper: the store keeps
 //! what the domain decides and never decides anything itself, except the one
 //! thing only it can: compare-and-swap on an operation's version, which makes
 //! "first writer wins" hold across tasks and replicas.

@@ -80,7 +80,8 @@ async fn key_provider(settings: &JwtSettings) -> Result<KeyProvider, String> {
             refetch_interval,
             default_max_age,
         } => {
-            let remote = RemoteKeys::new(url, *refetch_interval, *default_max_age)?;
+            let remote = RemoteKeys::new(url, *refetch_interval, *default_max_age)?
+                .with_recorder(settings.recorder.clone());
             // An issuer that is down at start should not keep us down:
             // calls get UNAVAILABLE until a later fetch works.
             if !remote.fetch_now().await {

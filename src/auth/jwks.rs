@@ -19,6 +19,7 @@ use hyper_util::rt::TokioExecutor;
 use tokio::time::Instant;
 
 use super::{AuthError, KeyError, KeySet};
+use crate::observe::Recorder;
 
 /// A JWKS larger than this is not a key set.
 const MAX_JWKS_BYTES: usize = 1 << 20;
@@ -71,6 +72,7 @@ pub struct RemoteKeys {
     state: RwLock<Fetched>,
     /// One fetch at a time; callers that waited use its result.
     fetching: tokio::sync::Mutex<()>,
+    recorder: Recorder,
 }
 
 impl RemoteKeys {
@@ -105,7 +107,14 @@ impl RemoteKeys {
                 attempted: None,
             }),
             fetching: tokio::sync::Mutex::new(()),
+            recorder: Recorder::default(),
         })
+    }
+
+    /// Reports every fetch and its result to `recorder`.
+    pub fn with_recorder(mut self, recorder: Recorder) -> Self {
+        self.recorder = recorder;
+        self
     }
 
     fn snapshot(&self) -> (Arc<KeySet>, u64, Instant, Option<Instant>) {
@@ -169,6 +178,7 @@ impl RemoteKeys {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         state.attempted = Some(Instant::now());
+        self.recorder.jwks_fetched(matches!(result, Ok(Ok(_))));
         match result {
             Ok(Ok((keys, max_age))) => {
                 tracing::debug!(url = %self.url, keys = keys.len(), ?max_age, "fetched JWKS");

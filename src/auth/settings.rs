@@ -67,6 +67,8 @@ pub struct JwtSettings {
     pub require_nbf: bool,
     /// Verified tokens remembered until they expire.
     pub cache_entries: usize,
+    /// Where JWKS fetches are reported (metrics); silent by default.
+    pub recorder: crate::observe::Recorder,
 }
 
 impl JwtSettings {
@@ -78,6 +80,7 @@ impl JwtSettings {
             algorithms: vec!["RS256".into(), "ES256".into(), "EdDSA".into()],
             leeway: Duration::from_secs(30),
             require_nbf: true,
+            recorder: crate::observe::Recorder::default(),
             cache_entries: 10_000,
         }
     }

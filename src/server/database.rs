@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::ServerError;
+use crate::observe::Recorder;
 use crate::store::{CachedStore, ChangeFeed, OperationStore, PgSettings, PgStore, SqliteStore};
 
 /// An open store, and what other processes' changes to it look like.
@@ -29,8 +30,18 @@ pub async fn open_store(
     cache_entries: usize,
     postgres: &PgSettings,
 ) -> Result<OpenedStore, ServerError> {
+    open_store_with(url, cache_entries, postgres, Recorder::default()).await
+}
+
+/// `open_store`, the store reporting its writes (and pool) to `recorder`.
+pub async fn open_store_with(
+    url: &str,
+    cache_entries: usize,
+    postgres: &PgSettings,
+    recorder: Recorder,
+) -> Result<OpenedStore, ServerError> {
     if is_postgres(url) {
-        let (store, feed) = PgStore::open(url, postgres).await?;
+        let (store, feed) = PgStore::open_with(url, postgres, recorder).await?;
         return Ok(OpenedStore {
             store: Arc::new(store),
             feed: Some(feed),
@@ -40,7 +51,7 @@ pub async fn open_store(
         return Err(ServerError::DatabaseUrl(url.to_owned()));
     }
     let guard = lock_database_file(url)?;
-    let store = SqliteStore::open(url).await?;
+    let store = SqliteStore::open_with(url, recorder).await?;
     let store: Arc<dyn OperationStore> = match NonZeroUsize::new(cache_entries) {
         None => Arc::new(store),
         Some(capacity) => {

@@ -11,6 +11,8 @@ use crate::transcode::rules::RulesError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
+    #[error(transparent)]
+    Metrics(#[from] crate::telemetry::metrics::MetricsError),
     #[error("cannot open the database: {0}")]
     Store(#[from] StoreError),
     #[error("unsupported database URL {0:?}: use sqlite://FILE, sqlite::memory: or postgres://...")]

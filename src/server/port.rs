@@ -1,22 +1,28 @@
 //! The service stack of one listening port: the web console (public port
 //! only), CORS (when configured), then the dispatch between gRPC/gRPC-Web and REST, both ending in the same tonic
-//! routes behind the same edge and authentication layers.
+//! routes behind the same edge and authentication layers; with metrics on,
+//! each transport's calls are counted in front of the edge.
 
 use std::time::Duration;
 
 use http::{HeaderName, HeaderValue, Method, Request, Response};
 use hyper::body::Incoming;
 use tonic::service::Routes;
-use tower::ServiceBuilder;
+use tower::{Layer, ServiceBuilder};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use super::dispatch::Dispatch;
 use crate::console::ConsoleLayer;
 use crate::grpc::auth::AuthLayer;
 use crate::grpc::edge::GrpcEdgeLayer;
+use crate::telemetry::metrics::{Metrics, RpcMetricsLayer, Transport};
 use crate::transcode::gateway::{GatewayConfig, RestGateway};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
+#[expect(
+    clippy::too_many_arguments,
+    reason = "each is one layer of the stack, made by the caller for its port"
+)]
 pub fn port_service<M>(
     routes: Routes,
     rest_methods: M,
@@ -25,6 +31,7 @@ pub fn port_service<M>(
     gateway: GatewayConfig,
     cors_origins: &[String],
     console: Option<ConsoleLayer>,
+    metrics: Option<&Metrics>,
 ) -> impl tower::Service<
     Request<Incoming>,
     Response = Response<tonic::body::Body>,
@@ -56,14 +63,19 @@ where
             // Both sides of the option answer with the same error type.
             .map_err(|never: std::convert::Infallible| -> BoxError { match never {} })
     };
+    // Calls are counted in front of the edge, so its answers (deadline,
+    // malformed timeout) count too; each transport has its own layer, and
+    // gRPC-Web and REST are counted as the gRPC calls they turn into.
+    let counted = |transport| RpcMetricsLayer::new(metrics, transport);
     let grpc = behind_edge(edge.clone(), auth.clone()).service(routes);
     // REST reaches the same tonic services behind the same layers, without
     // the general router (see `rest_methods`).
-    let rest = behind_edge(edge, auth).service(rest_methods);
+    let rest = counted(Transport::Rest).layer(behind_edge(edge, auth).service(rest_methods));
     let dispatch = Dispatch::new(
-        grpc.clone(),
+        counted(Transport::Grpc).layer(grpc.clone()),
         ServiceBuilder::new()
             .layer(tonic_web::GrpcWebLayer::new())
+            .layer(counted(Transport::GrpcWeb))
             .service(grpc),
         RestGateway::new(gateway, rest),
     );

@@ -43,13 +43,29 @@ impl PolicyReloader {
     }
 }
 
-pub async fn configure(config: &ServerConfig) -> Result<Security, ServerError> {
+/// `source`, with its JWKS fetches reported to `recorder`.
+fn reporting_to(source: &TokenSource, recorder: &crate::observe::Recorder) -> TokenSource {
+    let mut source = source.clone();
+    if let TokenSource::Jwt(settings) = &mut source {
+        settings.recorder = recorder.clone();
+    }
+    source
+}
+
+pub async fn configure(
+    config: &ServerConfig,
+    recorder: &crate::observe::Recorder,
+) -> Result<Security, ServerError> {
     let auth = &config.auth;
     let authenticator = match &auth.tokens {
         Some(source) => Some(Arc::new(
-            Authenticator::new(source, &auth.group_claim, auth.required_scopes.clone())
-                .await
-                .map_err(ServerError::Auth)?,
+            Authenticator::new(
+                &reporting_to(source, recorder),
+                &auth.group_claim,
+                auth.required_scopes.clone(),
+            )
+            .await
+            .map_err(ServerError::Auth)?,
         )),
         None => None,
     };

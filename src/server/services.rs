@@ -18,6 +18,7 @@ use crate::grpc::edge::GrpcEdgeLayer;
 use crate::grpc::{ControlGrpc, OperationsGrpc};
 use crate::pb;
 use crate::service::Core;
+use crate::telemetry::metrics::Metrics;
 use crate::transcode::gateway::GatewayConfig;
 use crate::transcode::openapi::openapi_document;
 use crate::transcode::router::Router;
@@ -56,6 +57,7 @@ pub(super) fn port_services(
     health: tonic_health::pb::health_server::HealthServer<
         impl tonic_health::pb::health_server::Health,
     >,
+    metrics: Option<&Metrics>,
 ) -> Result<(impl PortService, impl PortService), ServerError> {
     let public_operations = operations_server(core, config, security.public.is_open());
     let control_operations = operations_server(core, config, security.control.is_open());
@@ -79,6 +81,7 @@ pub(super) fn port_services(
         gateway(&[PUBLIC_SERVICE], &security.public)?,
         &config.cors_origins,
         Some(ConsoleLayer::new(config.console)),
+        metrics,
     );
     let control = port_service(
         control_routes,
@@ -88,6 +91,7 @@ pub(super) fn port_services(
         gateway(&[CONTROL_SERVICE, PUBLIC_SERVICE], &security.control)?,
         &config.cors_origins,
         None,
+        metrics,
     );
     Ok((public, control))
 }

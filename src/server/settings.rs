@@ -64,6 +64,8 @@ pub struct ServerConfig {
     pub auth: AuthSettings,
     /// Serve the web console at `/console/` on the public port.
     pub console: bool,
+    /// Serve Prometheus metrics on this address (`--metrics-listen`).
+    pub metrics_listen: Option<SocketAddr>,
     /// The wall clock the use cases stamp and expire by. Tests give one
     /// that follows tokio's paused clock, so cancel graces and retention
     /// run on the same time as the timers that wait for them.
@@ -87,6 +89,7 @@ impl Default for ServerConfig {
             health_probe_interval: Duration::from_secs(1),
             auth: AuthSettings::default(),
             console: true,
+            metrics_listen: None,
             clock: Arc::new(SystemClock),
         }
     }

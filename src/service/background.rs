@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 use super::error::StoreResult;
 use super::{Core, Subject};
 use crate::auth::ServerPass;
+use crate::observe::Ended;
 use crate::store::ChangeFeed;
 
 /// How often the timer looks at the store even when nothing woke it. Keeps a
@@ -83,13 +84,21 @@ async fn expire_due_graces(core: &Core) -> Result<Duration, super::ServiceError>
             // A worker may finish between the read and the write: the
             // transition re-checks, and the first writer wins.
             let pass = server.operation(op.name);
+            // The last decision is the one the transition wrote (or kept).
+            let mut expired = false;
             let result = core
                 .transition(&pass, |current, now| {
-                    Ok(current.expire_cancel_grace(now, retention))
+                    let next = current.expire_cancel_grace(now, retention);
+                    expired = next.is_some();
+                    Ok(next)
                 })
                 .await;
-            if let Err(err) = result {
-                tracing::debug!(operation = %pass.name(), error = %err, "grace expiry skipped");
+            match result {
+                Ok(_) if expired => core.recorder().operation_ended(Ended::CancelledByGrace),
+                Ok(_) => {}
+                Err(err) => {
+                    tracing::debug!(operation = %pass.name(), error = %err, "grace expiry skipped");
+                }
             }
         }
         if !full_batch {

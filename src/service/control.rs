@@ -12,7 +12,10 @@ use super::access::{WireDuration, duration_field};
 use super::error::StoreResult;
 use super::{Change, Core, ServiceError, subject};
 use crate::auth::{Caller, Permission, ServerPass};
-use crate::domain::{NewOperation, Operation, OperationId, Outcome, Payload, RequestId};
+use crate::domain::{
+    CancelState, ErrorStatus, NewOperation, Operation, OperationId, Outcome, Payload, RequestId,
+};
+use crate::observe::{Ended, Waiter};
 use crate::store::{Inserted, same_request};
 
 #[derive(Clone, Debug, Default)]
@@ -74,7 +77,10 @@ impl Core {
                 .await
                 .about(|| subject(&op.name))?
             {
-                Inserted::Created(created) => return Ok(created),
+                Inserted::Created(created) => {
+                    self.recorder().operation_created();
+                    return Ok(created);
+                }
                 Inserted::Conflict(existing) if existing.is_expired(self.now()) => {
                     // Retention ended: the name is free for callers (docs/behaviour.md §10),
                     // whether or not the purge has run yet. Removing it is
@@ -134,12 +140,23 @@ impl Core {
             });
         }
         let retention = self.inner.settings.retention;
-        self.transition(&pass, |op, now| {
-            op.complete(outcome.clone(), now, retention)
-                .map(Some)
-                .map_err(|e| ServiceError::from_transition(e, op.name.as_str()))
-        })
-        .await
+        let done = self
+            .transition(&pass, |op, now| {
+                op.complete(outcome.clone(), now, retention)
+                    .map(Some)
+                    .map_err(|e| ServiceError::from_transition(e, op.name.as_str()))
+            })
+            .await?;
+        self.recorder().operation_ended(match &outcome {
+            Outcome::Response(_) => Ended::Response,
+            Outcome::Error(status)
+                if status.code == ErrorStatus::CANCELLED && done.cancel_requested() =>
+            {
+                Ended::CancelledByWorker
+            }
+            Outcome::Error(_) => Ended::Error,
+        });
+        Ok(done)
     }
 
     /// The current state first, then every change, ending after done. Opening
@@ -150,7 +167,7 @@ impl Core {
         name: String,
     ) -> Result<WatchStream, ServiceError> {
         let pass = self.authorized_operation(caller, Permission::Watch, name)?;
-        let permit = self.waiter_permit()?;
+        let permit = self.waiter_permit(Waiter::Watch)?;
         let mut subscription = self.inner.notifier.subscribe(pass.name());
         let first = self
             .transition(&pass, |op, now| Ok(op.mark_started(now)))
@@ -163,7 +180,10 @@ impl Core {
             let shutdown = core.inner.shutdown.clone();
             let mut last_version = first.version;
             let mut done = first.is_done();
-            if sender.send(Ok(event(Arc::new(first)))).await.is_err() {
+            let mut delivered = false;
+            let first = Arc::new(first);
+            core.report_delivery(&first, &mut delivered);
+            if sender.send(Ok(event(first))).await.is_err() {
                 return;
             }
             while !done {
@@ -193,12 +213,29 @@ impl Core {
                 }
                 last_version = latest.version;
                 done = latest.is_done();
+                core.report_delivery(&latest, &mut delivered);
                 if sender.send(Ok(event(latest))).await.is_err() {
                     return;
                 }
             }
         });
         Ok(Box::pin(ReceiverStream::new(receiver)))
+    }
+}
+
+impl Core {
+    /// The first event of a Watch that tells a running operation's worker
+    /// to cancel: how long after the request it reached them. Once per Watch.
+    fn report_delivery(&self, op: &Operation, delivered: &mut bool) {
+        if *delivered || op.is_done() || !self.recorder().is_on() {
+            return;
+        }
+        if let CancelState::Requested { at, .. } = op.cancel {
+            *delivered = true;
+            // Another replica's clock may be ahead: never negative.
+            let latency = self.now().duration_since(at).unwrap_or_default();
+            self.recorder().cancel_delivered(latency);
+        }
     }
 }
 

@@ -10,6 +10,7 @@ use super::{Change, Core, ServiceError, Subject, subject};
 use crate::auth::{Caller, Permission};
 use crate::domain::filter::Filter;
 use crate::domain::{CancelDecision, Operation};
+use crate::observe::{Ended, Waiter};
 
 const DEFAULT_PAGE_SIZE: u32 = 50;
 const MAX_PAGE_SIZE: u32 = 1000;
@@ -143,8 +144,12 @@ impl Core {
         }
         let pass = self.authorized_operation(caller, Permission::Cancel, name)?;
         let retention = self.inner.settings.retention;
+        // The last decision is the one the transition wrote (or kept).
+        let mut at_once = false;
         self.transition(&pass, |op, now| {
-            Ok(match op.request_cancel(now, retention) {
+            let decision = op.request_cancel(now, retention);
+            at_once = matches!(decision, CancelDecision::CancelledNow(_));
+            Ok(match decision {
                 CancelDecision::AlreadyDone | CancelDecision::AlreadyRequested => None,
                 CancelDecision::CancelledNow(next) | CancelDecision::AwaitWorker(next) => {
                     Some(next)
@@ -152,6 +157,9 @@ impl Core {
             })
         })
         .await?;
+        if at_once {
+            self.recorder().operation_ended(Ended::CancelledAtOnce);
+        }
         Ok(())
     }
 
@@ -184,7 +192,7 @@ impl Core {
         let pass = self.authorized_operation(caller, Permission::Wait, name)?;
         let name = pass.name();
         let timeout = duration_field("timeout", timeout)?;
-        let _permit = self.waiter_permit()?;
+        let _place = self.waiter_permit(Waiter::Wait)?;
         let start = Instant::now();
         let mut until = start
             + timeout

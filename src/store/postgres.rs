@@ -17,7 +17,8 @@ mod statements;
 
 use std::future::Future;
 use std::str::FromStr;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
@@ -31,6 +32,7 @@ use self::error::translate;
 use self::listener::Channels;
 use super::{ChangeFeed, Inserted, ListQuery, OperationStore, OutsideChange, StoreError, Swapped};
 use crate::domain::{Operation, OperationName};
+use crate::observe::{PoolProbe, PoolStats, Recorder};
 
 /// How a replica uses the database (the `--pg-*` flags).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -90,6 +92,46 @@ pub struct PgStore {
     listener_task: Mutex<Option<JoinHandle<()>>>,
     /// Keeps a feed without a listener open until `close`.
     quiet_feed: Mutex<Option<mpsc::Sender<OutsideChange>>>,
+    recorder: Recorder,
+    /// Calls in flight; those beyond the connections in use are waiting.
+    in_flight: Arc<AtomicU32>,
+}
+
+/// The pool's state for metrics, read at scrape time. sqlx counts open
+/// and idle connections but not callers waiting for one, so that is
+/// estimated from the calls in flight.
+struct Probe {
+    pool: PgPool,
+    in_flight: Arc<AtomicU32>,
+}
+
+impl PoolProbe for Probe {
+    fn stats(&self) -> PoolStats {
+        let size = self.pool.size();
+        let idle = u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX);
+        let busy = size.saturating_sub(idle);
+        PoolStats {
+            size,
+            idle,
+            waiting: self.in_flight.load(Ordering::Relaxed).saturating_sub(busy),
+        }
+    }
+}
+
+/// Counts a call in flight until dropped.
+struct InFlight<'a>(&'a AtomicU32);
+
+impl<'a> InFlight<'a> {
+    fn enter(count: &'a AtomicU32) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Self(count)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 fn options(url: &str, settings: &PgSettings) -> Result<PgConnectOptions, StoreError> {
@@ -120,6 +162,15 @@ impl PgStore {
     pub async fn open(
         url: &str,
         settings: &PgSettings,
+    ) -> Result<(PgStore, ChangeFeed), StoreError> {
+        Self::open_with(url, settings, Recorder::default()).await
+    }
+
+    /// `open`, reporting writes, the pool and feed reconnects to `recorder`.
+    pub async fn open_with(
+        url: &str,
+        settings: &PgSettings,
+        recorder: Recorder,
     ) -> Result<(PgStore, ChangeFeed), StoreError> {
         let options = options(url, settings)?;
         let listener_name = format!(
@@ -183,6 +234,7 @@ impl PgStore {
                 channels.clone(),
                 sender,
                 stop.clone(),
+                recorder.clone(),
             ));
             (Some(task), None)
         } else {
@@ -200,7 +252,13 @@ impl PgStore {
             stop,
             listener_task: Mutex::new(task),
             quiet_feed: Mutex::new(quiet_feed),
+            recorder,
+            in_flight: Arc::new(AtomicU32::new(0)),
         };
+        store.recorder.watch_pool(Arc::new(Probe {
+            pool: store.pool.clone(),
+            in_flight: Arc::clone(&store.in_flight),
+        }));
         Ok((store, feed))
     }
 
@@ -228,6 +286,7 @@ impl PgStore {
         if self.stop.is_cancelled() {
             return Err(StoreError::Closed);
         }
+        let _in_flight = InFlight::enter(&self.in_flight);
         match tokio::time::timeout(self.call_timeout, call).await {
             Ok(result) => result,
             Err(_) => Err(StoreError::Unavailable(format!(
@@ -235,6 +294,19 @@ impl PgStore {
                 self.call_timeout
             ))),
         }
+    }
+
+    /// `bounded`, timed as a store write.
+    async fn write<T>(
+        &self,
+        call: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        let started = self.recorder.is_on().then(std::time::Instant::now);
+        let result = self.bounded(call).await;
+        if let Some(started) = started {
+            self.recorder.store_write(started.elapsed());
+        }
+        result
     }
 
     /// The channel a write of `op` notifies on, if notifications are on.
@@ -252,7 +324,7 @@ impl PgStore {
 #[async_trait]
 impl OperationStore for PgStore {
     async fn insert(&self, op: &Operation) -> Result<Inserted, StoreError> {
-        self.bounded(statements::insert(&self.pool, op)).await
+        self.write(statements::insert(&self.pool, op)).await
     }
 
     async fn get(&self, name: &OperationName) -> Result<Option<Operation>, StoreError> {
@@ -262,13 +334,13 @@ impl OperationStore for PgStore {
 
     async fn swap(&self, next: &Operation) -> Result<Swapped, StoreError> {
         let channel = self.channel_for(next);
-        self.bounded(statements::swap(&self.pool, next, channel))
+        self.write(statements::swap(&self.pool, next, channel))
             .await
     }
 
     async fn delete(&self, name: &OperationName) -> Result<bool, StoreError> {
         let channel = self.notify.then_some(self.channels.changes.as_str());
-        self.bounded(statements::delete(&self.pool, name, channel))
+        self.write(statements::delete(&self.pool, name, channel))
             .await
     }
 
@@ -291,7 +363,7 @@ impl OperationStore for PgStore {
     }
 
     async fn purge_expired(&self, now: SystemTime, limit: u32) -> Result<u64, StoreError> {
-        self.bounded(statements::purge_expired(&self.pool, now, limit))
+        self.write(statements::purge_expired(&self.pool, now, limit))
             .await
     }
 

@@ -27,6 +27,7 @@ use self::error::translate;
 use self::writer::{Request, Writer};
 use super::{Inserted, ListQuery, OperationStore, StoreError, Swapped};
 use crate::domain::{Operation, OperationName};
+use crate::observe::Recorder;
 
 /// How long a connection waits for a lock held by another connection or
 /// process before the call fails as `Unavailable`.
@@ -104,6 +105,11 @@ impl SqliteStore {
     /// Each `sqlite::memory:` store is a new, empty database that lives as
     /// long as the store.
     pub async fn open(url: &str) -> Result<SqliteStore, StoreError> {
+        Self::open_with(url, Recorder::default()).await
+    }
+
+    /// `open`, reporting write latencies and group commits to `recorder`.
+    pub async fn open_with(url: &str, recorder: Recorder) -> Result<SqliteStore, StoreError> {
         let target = target(url)?;
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|err| StoreError::Backend(format!("invalid database url {url:?}: {err}")))?
@@ -131,7 +137,7 @@ impl SqliteStore {
             .map_err(translate)?;
         Ok(SqliteStore {
             readers,
-            writer: Writer::spawn(conn),
+            writer: Writer::spawn(conn, recorder),
             page_token_key: OnceCell::new(),
         })
     }

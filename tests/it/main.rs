@@ -19,6 +19,7 @@ mod embedded;
 mod errors_in_our_words;
 mod grpc_edge;
 mod list_filters;
+mod metrics;
 mod races;
 mod replicas;
 mod rest;

@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::error::translate;
 use crate::domain::OperationName;
+use crate::observe::Recorder;
 use crate::store::{OutsideChange, StoreError};
 
 /// The two channels a store notifies on; both carry operation names.
@@ -61,6 +62,7 @@ pub(super) async fn run(
     channels: Channels,
     feed: mpsc::Sender<OutsideChange>,
     stop: CancellationToken,
+    recorder: Recorder,
 ) {
     loop {
         let received = tokio::select! {
@@ -81,6 +83,7 @@ pub(super) async fn run(
             // Reconnected and listening again; what was sent meanwhile is lost.
             Ok(None) => {
                 tracing::warn!("the change feed reconnected; waiters re-read");
+                recorder.feed_reconnected();
                 OutsideChange::Gap
             }
             Err(err) => {
@@ -90,6 +93,7 @@ pub(super) async fn run(
                     return;
                 };
                 listener = fresh;
+                recorder.feed_reconnected();
                 OutsideChange::Gap
             }
         };

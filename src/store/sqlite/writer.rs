@@ -19,6 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::error::{duplicate, translate};
 use super::{ConnectionPragmas, WriteStats, reads, writes};
 use crate::domain::{Operation, OperationName};
+use crate::observe::Recorder;
 use crate::store::{Inserted, StoreError, Swapped};
 
 /// The most requests committed together. Bounds how long one transaction
@@ -64,14 +65,19 @@ struct Counters {
 pub(super) struct Writer {
     queue: mpsc::Sender<Message>,
     counters: Arc<Counters>,
+    recorder: Recorder,
 }
 
 impl Writer {
-    pub(super) fn spawn(conn: SqliteConnection) -> Self {
+    pub(super) fn spawn(conn: SqliteConnection, recorder: Recorder) -> Self {
         let (queue, inbox) = mpsc::channel(QUEUE);
         let counters = Arc::new(Counters::default());
-        tokio::spawn(run(conn, inbox, Arc::clone(&counters)));
-        Self { queue, counters }
+        tokio::spawn(run(conn, inbox, Arc::clone(&counters), recorder.clone()));
+        Self {
+            queue,
+            counters,
+            recorder,
+        }
     }
 
     /// Queues a write and waits until its group is committed.
@@ -79,13 +85,18 @@ impl Writer {
         &self,
         request: impl FnOnce(Reply<T>) -> Request,
     ) -> Result<T, StoreError> {
+        let started = self.recorder.is_on().then(std::time::Instant::now);
         let (reply, answer) = oneshot::channel();
         self.queue
             .send(Message::Write(Box::new(request(reply))))
             .await
             .map_err(|_| StoreError::Closed)?;
         // A dropped reply means the writer stopped without answering.
-        answer.await.unwrap_or(Err(StoreError::Closed))
+        let answer = answer.await.unwrap_or(Err(StoreError::Closed));
+        if let Some(started) = started {
+            self.recorder.store_write(started.elapsed());
+        }
+        answer
     }
 
     /// Commits everything queued so far, then stops the task and closes its
@@ -110,6 +121,7 @@ async fn run(
     mut conn: SqliteConnection,
     mut inbox: mpsc::Receiver<Message>,
     counters: Arc<Counters>,
+    recorder: Recorder,
 ) {
     let mut batch = VecDeque::with_capacity(MAX_GROUP);
     let mut closing = None;
@@ -130,7 +142,7 @@ async fn run(
             }
         }
         if !batch.is_empty() {
-            commit_group(&mut conn, &mut batch, &counters).await;
+            commit_group(&mut conn, &mut batch, &counters, &recorder).await;
             continue;
         }
         if let Some(done) = closing.take() {
@@ -165,6 +177,7 @@ async fn commit_group(
     conn: &mut SqliteConnection,
     batch: &mut VecDeque<Request>,
     counters: &Counters,
+    recorder: &Recorder,
 ) {
     // IMMEDIATE takes the write lock now, waiting up to the busy timeout;
     // a deferred BEGIN could fail with SQLITE_BUSY at its first write.
@@ -201,6 +214,7 @@ async fn commit_group(
     };
     if committed.is_ok() {
         counters.commits.fetch_add(1, Ordering::Relaxed);
+        recorder.commit_group(answers.len());
         let succeeded = answers.iter().filter(|answer| answer.ok).count();
         let count = u64::try_from(succeeded).unwrap_or(u64::MAX);
         counters.writes.fetch_add(count, Ordering::Relaxed);

@@ -44,21 +44,21 @@ pub const RULES: &[Rule] = &[
     Rule {
         modules: &["store"],
         owns: "persistence, migrations, backends",
-        uses: Some(&["domain"]),
+        uses: Some(&["domain", "observe"]),
         not_paths: &[],
-        crates: Crates::Not(&["tonic", "http", "hyper"]),
+        crates: Crates::Not(&["tonic", "http", "hyper", "prometheus_client"]),
     },
     Rule {
         modules: &["service"],
         owns: "use cases, authorization calls, wakeups, timers",
-        uses: Some(&["domain", "store", "auth", "registry"]),
+        uses: Some(&["domain", "store", "auth", "registry", "observe"]),
         not_paths: CONCRETE_STORES,
-        crates: Crates::Not(&["tonic", "http", "hyper", "sqlx"]),
+        crates: Crates::Not(&["tonic", "http", "hyper", "sqlx", "prometheus_client"]),
     },
     Rule {
         modules: &["auth"],
         owns: "tokens, principals, scopes, policy, access passes (`authorize_*`)",
-        uses: Some(&["domain"]),
+        uses: Some(&["domain", "observe"]),
         not_paths: &[],
         crates: Crates::Not(&["tonic", "sqlx"]),
     },
@@ -82,6 +82,23 @@ pub const RULES: &[Rule] = &[
         uses: Some(&["pb"]),
         not_paths: &[],
         crates: Crates::Not(&["tonic", "sqlx"]),
+    },
+    // The recorder handle is neutral ground: the layers that report events
+    // (store, service, auth) may take it, and it names nothing, so taking it
+    // brings no metrics crate and no telemetry code into them.
+    Rule {
+        modules: &["observe"],
+        owns: "the events layers report, and the `Recorder` handle they report through",
+        uses: Some(&[]),
+        not_paths: &[],
+        crates: Crates::Only(&[]),
+    },
+    Rule {
+        modules: &["telemetry"],
+        owns: "metrics: their families, the per-call layer, the `/metrics` listener",
+        uses: Some(&["observe"]),
+        not_paths: &[],
+        crates: Crates::Not(&["sqlx"]),
     },
     Rule {
         modules: &["pb"],
@@ -196,6 +213,7 @@ pub fn render() -> String {
         };
         let crates = match rule.crates {
             Crates::Any => "—".to_owned(),
+            Crates::Only([]) => "any crate but std".to_owned(),
             Crates::Only(allowed) => format!("any crate but std, {}", quoted(allowed)),
             Crates::Not(banned) => quoted(banned),
         };
