@@ -3,6 +3,7 @@
 //! the defaults. Validated here into the typed `ServerConfig`.
 
 mod auth_args;
+mod tls_args;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -17,6 +18,7 @@ use crate::service::{ServiceSettings, SystemClock};
 use crate::store::PgSettings;
 
 pub use auth_args::AuthArgs;
+pub use tls_args::TlsArgs;
 
 #[derive(Args, Clone, Debug)]
 pub struct ServeArgs {
@@ -183,6 +185,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub auth: AuthArgs,
+
+    #[command(flatten)]
+    pub tls: TlsArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -228,6 +233,7 @@ impl ServeArgs {
                 notify: self.pg_notify,
             },
             auth,
+            tls: self.tls.into_settings(),
             console: self.console,
             clock: Arc::new(SystemClock),
             ..ServerConfig::default()

@@ -56,4 +56,6 @@ pub enum ServerError {
     Auth(String),
     #[error(transparent)]
     Policy(#[from] PolicyError),
+    #[error(transparent)]
+    Tls(#[from] super::tls::TlsError),
 }
