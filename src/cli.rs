@@ -11,6 +11,7 @@ mod openapi;
 mod output;
 mod public;
 mod status;
+mod tls;
 mod token;
 mod wait;
 

@@ -110,8 +110,7 @@ impl Handshake {
         builder: auto::Builder<TokioExecutor>,
         service: impl PortService,
     ) {
-        let stream = match tokio::time::timeout(self.timeout, self.acceptor.accept(stream)).await
-        {
+        let stream = match tokio::time::timeout(self.timeout, self.acceptor.accept(stream)).await {
             Ok(Ok(stream)) => stream,
             Ok(Err(err)) => {
                 tracing::debug!(error = %err, "TLS handshake failed");
@@ -123,12 +122,13 @@ impl Handshake {
             }
         };
         let peer = peer_identity(stream.get_ref().1);
-        let service = tower::ServiceExt::map_request(service, move |mut request: Request<Incoming>| {
-            if let Some(peer) = &peer {
-                request.extensions_mut().insert(peer.clone());
-            }
-            request
-        });
+        let service =
+            tower::ServiceExt::map_request(service, move |mut request: Request<Incoming>| {
+                if let Some(peer) = &peer {
+                    request.extensions_mut().insert(peer.clone());
+                }
+                request
+            });
         let connection = builder
             .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
             .into_owned();

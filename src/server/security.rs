@@ -168,7 +168,11 @@ fn plane(
         (_, Some(path)) => Err(ServerError::Auth(format!(
             "policy {} needs a token source (--jwks-file, --jwks-url, --jwt-pem-file or --forward-payload-header) or client certificates (--{}tls-client-ca)",
             path.display(),
-            if open.plane == "control" { "control-" } else { "" }
+            if open.plane == "control" {
+                "control-"
+            } else {
+                ""
+            }
         ))),
         (_, None) => {
             if open.client_certificates {

@@ -26,3 +26,4 @@ mod rest_golden;
 mod scenarios;
 mod serving;
 mod store;
+mod tls;
