@@ -119,3 +119,52 @@ async fn mtls_certificate_uri_is_the_policy_principal_over_rest() {
     assert_eq!(json["error"]["status"], "PERMISSION_DENIED");
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn mtls_bearer_token_wins_over_the_certificate_and_a_bad_one_is_refused() {
+    use crate::auth::support::{VIEWER, bearer, jwks, settings, token, with_auth};
+    use longrun::auth::KeySource;
+
+    let certs = Certs::new();
+    let clients = Ca::new("clients");
+    let mut config = tls_config(&certs, Some(&clients));
+    let jwks_file = certs.write("jwks.json", &jwks());
+    config.auth = settings(certs.dir.path(), KeySource::JwksFile(jwks_file));
+    // The certificate may read projects/test; the token's user only
+    // projects/own (the auth tests' policy). The control plane stays open.
+    let policy = format!(
+        "{}{}",
+        std::fs::read_to_string(config.auth.policy.as_ref().expect("policy")).expect("read"),
+        policy().trim_start_matches("bindings:\n")
+    );
+    config.auth.policy = Some(certs.write("both.yaml", &policy));
+    config.auth.control_policy = None;
+    let server = start(config).await;
+    let op = create(&server, &certs.ca.pem, "both").await;
+    let channel = channel(
+        server.public_addr,
+        &certs.ca.pem,
+        Some(&clients.client_uri(GOOD)),
+    )
+    .await
+    .expect("connects");
+    let mut ops = OperationsClient::new(channel);
+    let request = || lro::GetOperationRequest {
+        name: op.name.clone(),
+    };
+
+    ops.get_operation(request())
+        .await
+        .expect("without a token the certificate is the caller");
+    let status = ops
+        .get_operation(with_auth(request(), &[&bearer(&token(VIEWER))]))
+        .await
+        .expect_err("the token's user may not read projects/test");
+    assert_eq!(status.code(), tonic::Code::PermissionDenied, "{status:?}");
+    let status = ops
+        .get_operation(with_auth(request(), &["Bearer not-a-token"]))
+        .await
+        .expect_err("a bad token is not replaced by the certificate");
+    assert_eq!(status.code(), tonic::Code::Unauthenticated, "{status:?}");
+    server.shutdown().await;
+}
