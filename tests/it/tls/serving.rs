@@ -125,3 +125,21 @@ async fn unreadable_certificate_fails_start_naming_the_file() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn silent_client_does_not_hold_up_other_handshakes() {
+    let certs = Certs::new();
+    let server = start(tls_config(&certs, None)).await;
+    // Connected, and never says a word: its handshake waits in its own task.
+    let silent = tokio::net::TcpStream::connect(server.public_addr)
+        .await
+        .expect("tcp");
+    let op = create(&server, &certs.ca.pem, "not-blocked").await;
+    let public = channel(server.public_addr, &certs.ca.pem, None)
+        .await
+        .expect("a second client is served meanwhile");
+    get(public, &op.name).await.expect("answers");
+    // Else the drain waits for its handshake to time out.
+    drop(silent);
+    server.shutdown().await;
+}
