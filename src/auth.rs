@@ -3,7 +3,8 @@
 //! reads an already-verified payload from a header, OAuth scopes, and the
 //! IAM-style policy that binds members to roles on projects and locations.
 //!
-//! Owns: `Authenticator` (headers -> `Principal`), `Policy` and its reload
+//! Owns: `Authenticator` (headers -> `Principal`), `PeerIdentity` (a
+//! verified client certificate -> `Principal`, peer.rs), `Policy` and its reload
 //! handle, `Caller` (a principal and the policy of the plane it came in on)
 //! and the access passes (`authorize_*`, pass.rs) that the service's store
 //! calls require. The service layer makes the authorization calls; the gRPC
@@ -19,6 +20,7 @@ mod jwks;
 mod keys;
 pub mod mint;
 mod pass;
+mod peer;
 mod permission;
 mod policy;
 mod principal;
@@ -33,6 +35,7 @@ pub use pass::{
     ListPass, OperationPass, ParentPass, ServerPass, authorize_list, authorize_operation,
     authorize_parent,
 };
+pub use peer::{PeerIdentity, identify};
 pub use permission::{Permission, PermissionSet};
 pub use policy::{Policy, PolicyError, PolicyHandle};
 pub use principal::Principal;

@@ -11,6 +11,7 @@ mod openapi;
 mod output;
 mod public;
 mod status;
+mod tls;
 mod token;
 mod wait;
 
@@ -48,7 +49,7 @@ pub enum Command {
     ///
     /// The public API on --listen and the control API on --control-listen,
     /// until SIGTERM or SIGINT, which drain the calls in flight first; SIGHUP
-    /// reloads the policy files. Each flag can also be set with the
+    /// reloads the policy files and TLS certificates. Each flag can also be set with the
     /// environment variable shown; a flag wins over the environment.
     /// Durations take a unit: 500ms, 1.5s, 5m, 2h, 30d.
     Serve(ServeArgs),
@@ -124,7 +125,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// SIGHUP reloads the policy files; calls keep running throughout.
+/// SIGHUP reloads the policy files and TLS certificates; calls keep running
+/// throughout.
 fn reload_on_hangup(
     reloader: crate::server::PolicyReloader,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
@@ -132,7 +134,7 @@ fn reload_on_hangup(
     let mut hangup = signal(SignalKind::hangup())?;
     Ok(tokio::spawn(async move {
         while hangup.recv().await.is_some() {
-            tracing::info!("SIGHUP: reloading policies");
+            tracing::info!("SIGHUP: reloading policies and TLS certificates");
             reloader.reload();
         }
     }))

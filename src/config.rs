@@ -4,6 +4,7 @@
 
 mod auth_args;
 mod telemetry_args;
+mod tls_args;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -19,6 +20,7 @@ use crate::store::PgSettings;
 
 pub use auth_args::AuthArgs;
 pub use telemetry_args::TelemetryArgs;
+pub use tls_args::TlsArgs;
 
 #[derive(Args, Clone, Debug)]
 pub struct ServeArgs {
@@ -188,6 +190,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub telemetry: TelemetryArgs,
+
+    #[command(flatten)]
+    pub tls: TlsArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -234,6 +239,7 @@ impl ServeArgs {
                 notify: self.pg_notify,
             },
             auth,
+            tls: self.tls.into_settings(),
             console: self.console,
             metrics_listen: self.telemetry.metrics_listen,
             clock: Arc::new(SystemClock),

@@ -18,11 +18,13 @@ mod rest_methods;
 mod security;
 mod services;
 mod settings;
+mod tls;
 
 pub use database::{OpenedStore, migrate, open_store, open_store_with};
 pub use error::ServerError;
 pub use security::PolicyReloader;
 pub use settings::{DEFAULT_CACHE_ENTRIES, Limits, ServerConfig};
+pub use tls::{TlsError, TlsFiles, TlsSettings};
 
 use crate::observe::Recorder;
 use crate::registry::TypeRegistry;
@@ -54,8 +56,9 @@ impl RunningServer {
         &self.core
     }
 
-    /// Reloads the policy files (what SIGHUP does); calls in flight keep
-    /// the policy they started with.
+    /// Reloads the policy files and the TLS certificates and keys (what
+    /// SIGHUP does); calls in flight keep the policy they started with, open
+    /// connections the certificate they were made with.
     pub fn policy_reloader(&self) -> PolicyReloader {
         self.reloader.clone()
     }
@@ -160,12 +163,14 @@ async fn run(
             public,
             public_service,
             limits.clone(),
+            security.public_tls.clone(),
             stop.clone(),
         )),
         tokio::spawn(listener::serve(
             control,
             control_service,
             limits.clone(),
+            security.control_tls.clone(),
             stop.clone(),
         )),
     ];

@@ -14,13 +14,14 @@ use clap::{Args, Subcommand};
 use tonic::metadata::{AsciiMetadataValue, MetadataValue};
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
 
 use super::control::{CompleteArgs, CreateArgs, UpdateArgs};
 use super::health::HealthArgs;
 use super::output::{OutputFormat, Printer};
 use super::public::ListArgs;
 use super::status::{render_status, render_unreachable};
+use super::tls::{ClientTlsArgs, for_url};
 use super::wait::WaitArgs;
 use crate::domain::parse_duration;
 use crate::pb::control::operations_control_client::OperationsControlClient;
@@ -96,6 +97,10 @@ pub struct OperationsArgs {
     )]
     pub descriptor_sets: Vec<PathBuf>,
 
+    /// For https:// URLs: the CA to trust and the client certificate.
+    #[command(flatten)]
+    pub tls: ClientTlsArgs,
+
     #[command(subcommand)]
     pub verb: Verb,
 }
@@ -152,6 +157,8 @@ pub struct Session {
     pub format: OutputFormat,
     pub registry: TypeRegistry,
     pub token: Option<AsciiMetadataValue>,
+    /// For `https://` URLs; checked against the URL a verb connects to.
+    pub tls: ClientTlsArgs,
 }
 
 /// Adds `authorization: Bearer <token>` to every call, when there is one.
@@ -190,16 +197,21 @@ impl Session {
         )
     }
 
+    /// A connection to `url` (given as `flag`), over TLS for `https://`.
+    pub async fn channel(&self, url: &str, flag: &str) -> anyhow::Result<Channel> {
+        connect(url, flag, for_url(url, flag, &self.tls)?).await
+    }
+
     pub async fn public(&self) -> anyhow::Result<OperationsClient<AuthedChannel>> {
         Ok(OperationsClient::with_interceptor(
-            connect(&self.server, "--server").await?,
+            self.channel(&self.server, "--server").await?,
             BearerToken(self.token.clone()),
         ))
     }
 
     pub async fn control(&self) -> anyhow::Result<OperationsControlClient<AuthedChannel>> {
         Ok(OperationsControlClient::with_interceptor(
-            connect(&self.control, "--control").await?,
+            self.channel(&self.control, "--control").await?,
             BearerToken(self.token.clone()),
         ))
     }
@@ -226,10 +238,19 @@ pub fn with_deadline<T>(message: T, deadline: Option<Duration>) -> tonic::Reques
 
 /// Connects eagerly, so that a wrong address fails with its URL before any
 /// call is made.
-pub async fn connect(url: &str, flag: &str) -> anyhow::Result<Channel> {
-    let endpoint = Endpoint::from_shared(url.to_owned())
+pub async fn connect(
+    url: &str,
+    flag: &str,
+    tls: Option<ClientTlsConfig>,
+) -> anyhow::Result<Channel> {
+    let mut endpoint = Endpoint::from_shared(url.to_owned())
         .map_err(|e| anyhow!("invalid {flag} URL {url:?}: {e}"))?
         .connect_timeout(CONNECT_TIMEOUT);
+    if let Some(tls) = tls {
+        endpoint = endpoint
+            .tls_config(tls)
+            .map_err(|e| anyhow!("{flag} {url}: {}", e.source().unwrap_or(&e)))?;
+    }
     endpoint
         .connect()
         .await
@@ -267,6 +288,7 @@ fn load_registry(files: &[PathBuf]) -> anyhow::Result<TypeRegistry> {
 
 pub async fn run(args: OperationsArgs) -> anyhow::Result<()> {
     let session = Session {
+        tls: args.tls,
         server: args.server,
         control: args.control,
         call_timeout: args.timeout,
@@ -387,7 +409,9 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         drop(listener);
-        let err = connect(&url, "--server").await.expect_err("nobody listens");
+        let err = connect(&url, "--server", None)
+            .await
+            .expect_err("nobody listens");
         let message = err.to_string();
         assert!(
             message.starts_with(&format!("cannot reach the server at {url}: ")),
@@ -397,7 +421,7 @@ mod tests {
 
     #[tokio::test]
     async fn connect_with_a_malformed_url_names_the_flag() {
-        let err = connect("not a url", "--control")
+        let err = connect("not a url", "--control", None)
             .await
             .expect_err("rejected");
         assert!(

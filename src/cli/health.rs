@@ -7,7 +7,7 @@ use clap::Args;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
-use super::client::{Session, connect};
+use super::client::Session;
 
 #[derive(Args, Debug)]
 pub struct HealthArgs {
@@ -28,7 +28,7 @@ pub async fn health(session: &Session, args: &HealthArgs) -> anyhow::Result<()> 
     } else {
         (&session.server, "--server")
     };
-    let mut client = HealthClient::new(connect(url, flag).await?);
+    let mut client = HealthClient::new(session.channel(url, flag).await?);
     let request = session.unary(HealthCheckRequest {
         service: args.service.clone(),
     });

@@ -14,7 +14,7 @@ use futures::future::BoxFuture;
 use http::{Request, Response};
 
 use super::status::{code_for, status_with_info};
-use crate::auth::{AuthError, Authenticator, Caller, PolicyHandle};
+use crate::auth::{AuthError, Authenticator, Caller, PolicyHandle, identify};
 
 const HEALTH_PREFIX: &str = "/grpc.health.v1.Health/";
 
@@ -23,8 +23,11 @@ pub enum PlaneAuth {
     /// No authentication: every caller is trusted (loopback, or explicitly
     /// allowed by the operator).
     Open,
-    Tokens {
-        authenticator: Arc<Authenticator>,
+    /// Callers are named by a bearer token or, failing one, by their TLS
+    /// client certificate (`auth::identify`), and held to the policy.
+    Checked {
+        /// `None` when client certificates are the only credential.
+        authenticator: Option<Arc<Authenticator>>,
         policy: Arc<PolicyHandle>,
     },
 }
@@ -90,21 +93,23 @@ where
                 let call = inner.call(request);
                 return Box::pin(async move { call.await.map_err(Into::into) });
             }
-            PlaneAuth::Tokens { .. } if request.uri().path().starts_with(HEALTH_PREFIX) => {
+            PlaneAuth::Checked { .. } if request.uri().path().starts_with(HEALTH_PREFIX) => {
                 let call = inner.call(request);
                 return Box::pin(async move { call.await.map_err(Into::into) });
             }
-            PlaneAuth::Tokens {
+            PlaneAuth::Checked {
                 authenticator,
                 policy,
-            } => (Arc::clone(authenticator), Arc::clone(policy)),
+            } => (authenticator.clone(), Arc::clone(policy)),
         };
         let domain = Arc::clone(&self.domain);
         Box::pin(async move {
-            let checked = match authenticator.authenticate(request.headers()).await {
-                Ok(principal) => authenticator.check_scopes(&principal).map(|()| principal),
-                Err(err) => Err(err),
-            };
+            let checked = identify(
+                authenticator.as_deref(),
+                request.headers(),
+                request.extensions(),
+            )
+            .await;
             match checked {
                 Ok(principal) => {
                     request
@@ -140,19 +145,20 @@ impl AuthLayer {
         matches!(&*self.plane, PlaneAuth::Open)
     }
 
-    /// The layer's check (authenticate, then scopes) on headers alone, with
-    /// the refusal it would answer, for callers that must know before
-    /// they go further (the REST gateway, before it parses a request).
-    pub async fn admit(&self, headers: &http::HeaderMap) -> Result<(), tonic::Status> {
-        let PlaneAuth::Tokens { authenticator, .. } = &*self.plane else {
+    /// The layer's check (authenticate, then scopes) on a request's head
+    /// alone, with the refusal it would answer, for callers that must know
+    /// before they go further (the REST gateway, before it parses a request).
+    pub async fn admit(
+        &self,
+        headers: &http::HeaderMap,
+        extensions: &http::Extensions,
+    ) -> Result<(), tonic::Status> {
+        let PlaneAuth::Checked { authenticator, .. } = &*self.plane else {
             return Ok(());
         };
-        let principal = authenticator
-            .authenticate(headers)
+        identify(authenticator.as_deref(), headers, extensions)
             .await
-            .map_err(|err| refusal_status(&err, &self.domain))?;
-        authenticator
-            .check_scopes(&principal)
+            .map(drop)
             .map_err(|err| refusal_status(&err, &self.domain))
     }
 }

@@ -58,4 +58,6 @@ pub enum ServerError {
     Auth(String),
     #[error(transparent)]
     Policy(#[from] PolicyError),
+    #[error(transparent)]
+    Tls(#[from] super::tls::TlsError),
 }

@@ -2,15 +2,20 @@
 //! - with a token source (`--jwks-*`, `--jwt-pem-file` or
 //!   `--forward-payload-header`) the public plane needs `--policy`, and the
 //!   control plane uses `--control-policy` when given;
+//! - a plane with a client CA (`--[control-]tls-client-ca`, mTLS) admits
+//!   only clients with a certificate from it: that is authentication too,
+//!   and with the plane's policy the certificate names the principal;
 //! - a plane without authentication is open, which is allowed on a
 //!   loopback address (with a warning) and refused anywhere else unless
-//!   the operator says `--allow-unauthenticated[-control]`.
+//!   the operator says `--allow-unauthenticated[-control]`. TLS without
+//!   client certificates is not authentication.
 //!
-//! Also keeps the policies' reload handles for SIGHUP.
+//! Also keeps the policies' and certificates' reload handles for SIGHUP.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use super::tls::TlsEndpoint;
 use super::{ServerConfig, ServerError};
 use crate::auth::{AuthSettings, Authenticator, PolicyHandle, TokenSource};
 use crate::grpc::auth::{AuthLayer, PlaneAuth};
@@ -20,22 +25,31 @@ pub struct Security {
     pub public: AuthLayer,
     pub control: AuthLayer,
     pub reloader: PolicyReloader,
+    pub public_tls: Option<Arc<TlsEndpoint>>,
+    pub control_tls: Option<Arc<TlsEndpoint>>,
 }
 
-/// Reloads every policy file the server uses; a bad file keeps the old
-/// policy in force (and is logged).
+/// Reloads every policy file and TLS certificate the server uses; a bad
+/// file keeps the old policy or certificate in force (and is logged).
 #[derive(Clone, Default)]
 pub struct PolicyReloader {
     handles: Vec<Arc<PolicyHandle>>,
+    certificates: Vec<Arc<TlsEndpoint>>,
 }
 
 impl PolicyReloader {
-    /// Returns how many policies failed to reload.
+    /// Returns how many policies and certificates failed to reload.
     pub fn reload(&self) -> usize {
         let mut failed = 0;
         for handle in &self.handles {
             if let Err(err) = handle.reload() {
                 tracing::error!(error = %err, "policy not reloaded; the previous one stays in force");
+                failed += 1;
+            }
+        }
+        for endpoint in &self.certificates {
+            if let Err(err) = endpoint.reload() {
+                tracing::error!(error = %err, "TLS certificate not reloaded; the previous one stays in force");
                 failed += 1;
             }
         }
@@ -69,7 +83,22 @@ pub async fn configure(
         )),
         None => None,
     };
-    let mut reloader = PolicyReloader::default();
+    let load = |plane, files: &Option<super::TlsFiles>| {
+        files
+            .clone()
+            .map(|files| TlsEndpoint::load(plane, files).map(Arc::new))
+            .transpose()
+    };
+    let public_tls = load("public", &config.tls.public)?;
+    let control_tls = load("control", &config.tls.control)?;
+    let mtls = |tls: &Option<Arc<TlsEndpoint>>| {
+        tls.as_ref()
+            .is_some_and(|tls| tls.requires_client_certificate())
+    };
+    let mut reloader = PolicyReloader {
+        certificates: public_tls.iter().chain(&control_tls).cloned().collect(),
+        ..PolicyReloader::default()
+    };
     let public = plane(
         authenticator.as_ref(),
         auth,
@@ -79,6 +108,7 @@ pub async fn configure(
             addr: config.listen,
             allowed: auth.allow_unauthenticated,
             flag: "--allow-unauthenticated",
+            client_certificates: mtls(&public_tls),
         },
         &mut reloader,
     )?;
@@ -91,6 +121,7 @@ pub async fn configure(
             addr: config.control_listen,
             allowed: auth.allow_unauthenticated_control,
             flag: "--allow-unauthenticated-control",
+            client_certificates: mtls(&control_tls),
         },
         &mut reloader,
     )?;
@@ -103,6 +134,8 @@ pub async fn configure(
         public: AuthLayer::new(public, &config.service_name),
         control: AuthLayer::new(control, &config.service_name),
         reloader,
+        public_tls,
+        control_tls,
     })
 }
 
@@ -125,6 +158,8 @@ struct Open {
     addr: SocketAddr,
     allowed: bool,
     flag: &'static str,
+    /// mTLS: the handshake admits only holders of a client-CA certificate.
+    client_certificates: bool,
 }
 
 fn plane(
@@ -135,23 +170,31 @@ fn plane(
     reloader: &mut PolicyReloader,
 ) -> Result<PlaneAuth, ServerError> {
     match (authenticator, policy) {
-        (Some(authenticator), Some(path)) => {
+        (authenticator, Some(path)) if authenticator.is_some() || open.client_certificates => {
             let handle = Arc::new(PolicyHandle::from_file(
                 path.clone(),
                 &auth.permission_prefix,
             )?);
             reloader.handles.push(Arc::clone(&handle));
-            Ok(PlaneAuth::Tokens {
-                authenticator: Arc::clone(authenticator),
+            Ok(PlaneAuth::Checked {
+                authenticator: authenticator.cloned(),
                 policy: handle,
             })
         }
-        (None, Some(path)) => Err(ServerError::Auth(format!(
-            "policy {} needs a token source: --jwks-file, --jwks-url, --jwt-pem-file or --forward-payload-header",
-            path.display()
+        (_, Some(path)) => Err(ServerError::Auth(format!(
+            "policy {} needs a token source (--jwks-file, --jwks-url, --jwt-pem-file or --forward-payload-header) or client certificates (--{}tls-client-ca)",
+            path.display(),
+            if open.plane == "control" {
+                "control-"
+            } else {
+                ""
+            }
         ))),
         (_, None) => {
-            if open.addr.ip().is_loopback() {
+            if open.client_certificates {
+                tracing::info!(plane = open.plane, addr = %open.addr,
+                    "mTLS without a policy: every client with a certificate from the client CA may call everything");
+            } else if open.addr.ip().is_loopback() {
                 tracing::warn!(plane = open.plane, addr = %open.addr,
                     "no authentication: anyone who can connect to this loopback address may call everything");
             } else if open.allowed {
@@ -159,7 +202,7 @@ fn plane(
                     "no authentication on a non-loopback address ({} given): anyone who can reach it may call everything", open.flag);
             } else {
                 return Err(ServerError::Auth(format!(
-                    "refusing to serve the {} API on {} without authentication: configure tokens and a policy, listen on a loopback address, or pass {}",
+                    "refusing to serve the {} API on {} without authentication: configure tokens and a policy or client certificates (mTLS), listen on a loopback address, or pass {}",
                     open.plane, open.addr, open.flag
                 )));
             }
@@ -180,7 +223,8 @@ impl Admission for RestAdmission {
     fn admit<'a>(
         &'a self,
         headers: &'a http::HeaderMap,
+        extensions: &'a http::Extensions,
     ) -> futures::future::BoxFuture<'a, Result<(), tonic::Status>> {
-        Box::pin(self.0.admit(headers))
+        Box::pin(self.0.admit(headers, extensions))
     }
 }

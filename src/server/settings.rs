@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::tls::TlsSettings;
 use crate::auth::AuthSettings;
 use crate::service::{Clock, ServiceSettings, SystemClock};
 use crate::store::PgSettings;
@@ -22,6 +23,8 @@ pub struct Limits {
     pub max_pending_accept_resets: usize,
     pub max_header_list_bytes: u32,
     pub header_read_timeout: Duration,
+    /// How long a TLS client may take over its handshake.
+    pub tls_handshake_timeout: Duration,
     /// How long shutdown waits for in-flight calls.
     pub drain_timeout: Duration,
 }
@@ -35,6 +38,7 @@ impl Default for Limits {
             max_pending_accept_resets: 20,
             max_header_list_bytes: 16 * 1024,
             header_read_timeout: Duration::from_secs(10),
+            tls_handshake_timeout: Duration::from_secs(10),
             drain_timeout: Duration::from_secs(30),
         }
     }
@@ -62,6 +66,8 @@ pub struct ServerConfig {
     pub health_probe_interval: Duration,
     /// Tokens, policies and what may run open (server/security.rs).
     pub auth: AuthSettings,
+    /// Certificates per plane, and the client CAs of mTLS (server/tls.rs).
+    pub tls: TlsSettings,
     /// Serve the web console at `/console/` on the public port.
     pub console: bool,
     /// Serve Prometheus metrics on this address (`--metrics-listen`).
@@ -88,6 +94,7 @@ impl Default for ServerConfig {
             postgres: PgSettings::default(),
             health_probe_interval: Duration::from_secs(1),
             auth: AuthSettings::default(),
+            tls: TlsSettings::default(),
             console: true,
             metrics_listen: None,
             clock: Arc::new(SystemClock),

@@ -59,7 +59,12 @@ pub struct GatewayConfig {
 /// validate). The in-process gRPC call still passes the same check; its
 /// refusal is rendered like any other status.
 pub trait Admission: Send + Sync + 'static {
-    fn admit<'a>(&'a self, headers: &'a HeaderMap) -> BoxFuture<'a, Result<(), tonic::Status>>;
+    /// `extensions` are the connection's (e.g. a TLS client's identity).
+    fn admit<'a>(
+        &'a self,
+        headers: &'a HeaderMap,
+        extensions: &'a http::Extensions,
+    ) -> BoxFuture<'a, Result<(), tonic::Status>>;
 }
 
 /// Where the OpenAPI document of a listener's REST routes is served.
@@ -178,13 +183,16 @@ where
 {
     let config = &shared.config;
     let route = find_route(config, &parts)?;
-    admit(config, &parts.headers).await?;
+    admit(config, &parts).await?;
     let body = read_body(body, config.max_body_bytes)
         .await
         .map_err(|err| Box::new(unreadable_body(&err, config)))?;
     let (framed, options) = encode(shared, &route, &parts, &body)?;
     let path = shared.grpc_path(route.index)?;
-    let call = grpc_request(path, framed, &parts.headers, &config.forwarded_headers);
+    let mut call = grpc_request(path, framed, &parts.headers, &config.forwarded_headers);
+    // What the connection put there (a TLS client's identity) goes along,
+    // so the in-process call is authenticated as the REST request was.
+    *call.extensions_mut() = parts.extensions.clone();
     if route.binding.method.is_server_streaming() {
         let binding = route.binding.clone();
         let shared = Arc::clone(shared);
@@ -244,12 +252,12 @@ fn find_route<'a>(config: &'a GatewayConfig, parts: &Parts) -> Result<Route<'a>,
     }
 }
 
-async fn admit(config: &GatewayConfig, headers: &HeaderMap) -> Result<(), Refused> {
+async fn admit(config: &GatewayConfig, parts: &Parts) -> Result<(), Refused> {
     let Some(admission) = &config.admission else {
         return Ok(());
     };
     admission
-        .admit(headers)
+        .admit(&parts.headers, &parts.extensions)
         .await
         .map_err(|status| Box::new(status_response(&status, config)))
 }

@@ -11,4 +11,4 @@ mod list;
 mod matrix;
 mod reload;
 mod rotation;
-mod support;
+pub(crate) mod support;

@@ -28,3 +28,4 @@ mod rest_golden;
 mod scenarios;
 mod serving;
 mod store;
+mod tls;

@@ -1,6 +1,7 @@
 //! The whole stack in-process: a TestServer on ephemeral ports with real
 //! gRPC clients, plus helpers shared by the scenario files.
 
+pub mod certs;
 pub mod logs;
 pub mod postgres;
 pub mod proxy;
