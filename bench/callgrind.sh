@@ -6,6 +6,8 @@
 # (instructions(3N) - instructions(N)) / 2N for each: start-up, the first
 # calls and shutdown cancel out.
 #   bench/callgrind.sh [N] [target/release]
+# SERVE_FLAGS adds flags to `longrun serve` (e.g. SERVE_FLAGS='--metrics-listen
+# 127.0.0.1:19599' for what metrics cost).
 # Needs valgrind and h2load (nghttp2-client).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +28,7 @@ run() {
   rm -f "$work/db"*
   LONGRUN_LOG=warn valgrind --tool=callgrind --callgrind-out-file="$out" \
     "$bin/longrun" serve --listen 127.0.0.1:19580 --control-listen 127.0.0.1:19581 \
-    --database "sqlite://$work/db" >/dev/null 2>"$work/vg.log" & local pid=$!
+    --database "sqlite://$work/db" ${SERVE_FLAGS:-} >/dev/null 2>"$work/vg.log" & local pid=$!
   wait_port 19580; wait_port 19581
   local name
   name=$("$bin/examples/bench_load" create 127.0.0.1:19581 projects/bench/locations/l)
