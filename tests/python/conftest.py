@@ -242,6 +242,20 @@ def _wait_ready(proc: subprocess.Popen, server: Server) -> None:
             time.sleep(0.05)
 
 
+def stop_server(proc: subprocess.Popen, log) -> None:
+    """SIGTERM, then a clean exit within STOP_WITHIN_S; `log()` gives the
+    server's output for the failure message."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=STOP_WITHIN_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            pytest.fail(f"longrun did not stop within {STOP_WITHIN_S}s of SIGTERM:\n{log()}")
+    assert proc.returncode == 0, f"longrun exited with {proc.returncode} after SIGTERM:\n{log()}"
+
+
 @pytest.fixture(scope="session", params=MODES, ids=lambda mode: mode.name)
 def server(request, tmp_path_factory) -> Server:
     mode: Mode = request.param
@@ -287,15 +301,7 @@ def server(request, tmp_path_factory) -> Server:
         _wait_ready(proc, server)
         yield server
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=STOP_WITHIN_S)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-                pytest.fail(f"longrun did not stop within {STOP_WITHIN_S}s of SIGTERM:\n{server.log()}")
-    assert proc.returncode == 0, f"longrun exited with {proc.returncode} after SIGTERM:\n{server.log()}"
+        stop_server(proc, server.log)
 
 
 _locations = itertools.count(1)

@@ -10,7 +10,6 @@ reaches these counts.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import urllib.request
@@ -27,7 +26,7 @@ from prometheus_client.openmetrics.parser import (
 from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import (
-    STOP_WITHIN_S,
+    stop_server,
     Control,
     Server,
     _binary,
@@ -76,14 +75,7 @@ def metered(tmp_path_factory):
         _wait_ready(proc, server)
         yield server, f"http://127.0.0.1:{metrics_port}/metrics"
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=STOP_WITHIN_S)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-    assert proc.returncode == 0, server.log()
+        stop_server(proc, server.log)
 
 
 def scrape(url: str, accept: str | None = None) -> tuple[str, str]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -28,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from google.api_core import exceptions, operations_v1
 
-from conftest import READY_WITHIN_S, STOP_WITHIN_S, Control, _binary, _die_with_parent, free_ports
+from conftest import READY_WITHIN_S, Control, stop_server, _binary, _die_with_parent, free_ports
 
 GOOD = "spiffe://longrun.test/ns/py/sa/reader"
 OTHER = "spiffe://longrun.test/ns/py/sa/stranger"
@@ -161,14 +160,7 @@ def _wait_ready(proc: subprocess.Popen, server: TlsServer, control_addr: str) ->
 
 
 def _stop(proc: subprocess.Popen, server: TlsServer) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=STOP_WITHIN_S)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 0, server.log_path.read_text(errors="replace")
+    stop_server(proc, lambda: server.log_path.read_text(errors="replace"))
 
 
 @pytest.fixture(scope="module")
