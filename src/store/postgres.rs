@@ -30,7 +30,9 @@ use tokio_util::sync::CancellationToken;
 
 use self::error::translate;
 use self::listener::Channels;
-use super::{ChangeFeed, Inserted, ListQuery, OperationStore, OutsideChange, StoreError, Swapped};
+use super::{
+    ChangeFeed, Inserted, ListQuery, OperationStore, OutsideChange, StoreError, Swapped, bulk,
+};
 use crate::domain::{Operation, OperationName};
 use crate::observe::{PoolProbe, PoolStats, Recorder};
 
@@ -325,6 +327,16 @@ impl PgStore {
 impl OperationStore for PgStore {
     async fn insert(&self, op: &Operation) -> Result<Inserted, StoreError> {
         self.write(statements::insert(&self.pool, op)).await
+    }
+
+    /// A statement per thousand. Other replicas are not notified: their
+    /// timers find an imported pending cancel deadline at their next scan.
+    async fn import(&self, ops: &[Operation]) -> Result<u64, StoreError> {
+        let mut inserted = 0;
+        for chunk in ops.chunks(bulk::CHUNK) {
+            inserted += self.write(statements::import(&self.pool, chunk)).await?;
+        }
+        Ok(inserted)
     }
 
     async fn get(&self, name: &OperationName) -> Result<Option<Operation>, StoreError> {
