@@ -11,9 +11,11 @@ use tokio_util::sync::CancellationToken;
 mod database;
 mod dispatch;
 mod error;
+mod head_limit;
 mod health;
 mod listener;
 mod port;
+mod refusals;
 mod rest_methods;
 mod security;
 mod services;
@@ -158,12 +160,14 @@ async fn run(
         tracing::info!(%metrics_addr, "metrics at /metrics");
     }
     let limits = &config.limits;
+    let domain: Arc<str> = Arc::from(config.service_name.as_str());
     let listeners = [
         tokio::spawn(listener::serve(
             public,
             public_service,
             limits.clone(),
             security.public_tls.clone(),
+            Arc::clone(&domain),
             stop.clone(),
         )),
         tokio::spawn(listener::serve(
@@ -171,6 +175,7 @@ async fn run(
             control_service,
             limits.clone(),
             security.control_tls.clone(),
+            Arc::clone(&domain),
             stop.clone(),
         )),
     ];
