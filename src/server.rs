@@ -142,8 +142,8 @@ async fn run(
         recorder_of(metrics.as_ref()),
     )
     .await?;
-    let (public, public_addr) = listener::bind(config.listen).await?;
-    let (control, control_addr) = listener::bind(config.control_listen).await?;
+    let (public, public_addr) = listener::bind(config.listen)?;
+    let (control, control_addr) = listener::bind(config.control_listen)?;
     let (health, health_service) = Health::serving().await;
     let (public_service, control_service) =
         services::port_services(&core, &config, &security, health_service, metrics.as_ref())?;

@@ -30,7 +30,7 @@ use super::{Limits, ServerError};
 const ACCEPT_BACKLOG: u32 = 4096;
 
 /// A bound listener and the address it got (port 0 picks a free one).
-pub(super) async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), ServerError> {
+pub(super) fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), ServerError> {
     let error = |source| ServerError::Bind { addr, source };
     let socket = if addr.is_ipv4() {
         TcpSocket::new_v4()
