@@ -1,3 +1,6 @@
+//! Which of hyper's answers get the envelope, and that nothing else on the
+//! connection changes: our own answers, h2 connections, earlier responses.
+
 use std::sync::Arc;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
