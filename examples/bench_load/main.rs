@@ -24,6 +24,7 @@
 
 #![expect(
     clippy::print_stdout,
+    clippy::print_stderr,
     reason = "an example program reports to its terminal"
 )]
 
