@@ -112,7 +112,12 @@ fn operation(i: u64) -> Result<Operation> {
             "projects/{PROJECT}/locations/loc-{}/datasets/d{i}",
             i % LOCATIONS
         ),
-        verb: if i.is_multiple_of(7) { "export" } else { "import" }.into(),
+        verb: if i.is_multiple_of(7) {
+            "export"
+        } else {
+            "import"
+        }
+        .into(),
         api_version: "v1".into(),
         ..Default::default()
     };

@@ -8,7 +8,9 @@
 //!   for it into DIR (see `fixture.rs`).
 //! - `create CONTROL PARENT`: creates one operation, prints its name.
 //! - `writes CONTROL PUBLIC CLIENTS SECONDS`: acknowledged Cancel + Complete
-//!   writes per second at CLIENTS concurrent clients.
+//!   writes per second at CLIENTS concurrent clients, with p50/p99.
+//! - `creates CONTROL CLIENTS SECONDS`: acknowledged Creates, each with its
+//!   own request_id, per second at CLIENTS concurrent clients, with p50/p99.
 //! - `create-complete CONTROLS CLIENTS SECONDS`: each client creates an
 //!   operation and completes it, in a loop; prints acknowledged writes per
 //!   second (a Create and a Complete count one each). CONTROLS is a
@@ -63,13 +65,14 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Some("writes") => writes(&arg(1)?, &arg(2)?, arg(3)?.parse()?, arg(4)?.parse()?).await,
+        Some("creates") => creates(&arg(1)?, arg(2)?.parse()?, arg(3)?.parse()?).await,
         Some("create-complete") => {
             create_complete(&arg(1)?, arg(2)?.parse()?, arg(3)?.parse()?).await
         }
         Some("watch-latency") => watch_latency(&arg(1)?, &arg(2)?, arg(3)?.parse()?).await,
         Some("rest-overhead") => rest_overhead(&arg(1)?, &arg(2)?, arg(3)?.parse()?).await,
         _ => {
-            Err("usage: bench_load get-body|descriptor-set|fixture|create|writes|create-complete|watch-latency|rest-overhead ...".into())
+            Err("usage: bench_load get-body|descriptor-set|fixture|create|writes|creates|create-complete|watch-latency|rest-overhead ...".into())
         }
     }
 }
@@ -140,6 +143,7 @@ async fn writes(control_addr: &str, public_addr: &str, clients: usize, seconds: 
         let ran_out = Arc::clone(&ran_out);
         tasks.push(tokio::spawn(async move {
             let mut writes = 0u64;
+            let mut took = Vec::new();
             let mut names = names.into_iter();
             let mut round = 0u64;
             while Instant::now() < stop_at {
@@ -147,6 +151,7 @@ async fn writes(control_addr: &str, public_addr: &str, clients: usize, seconds: 
                     ran_out.fetch_add(1, Ordering::Relaxed);
                     break;
                 };
+                let sent = Instant::now();
                 let result = if round.is_multiple_of(2) {
                     public
                         .cancel_operation(lro::CancelOperationRequest { name })
@@ -168,24 +173,86 @@ async fn writes(control_addr: &str, public_addr: &str, clients: usize, seconds: 
                 };
                 if result.is_ok() {
                     writes += 1;
+                    took.push(sent.elapsed());
                 }
                 round += 1;
             }
             acked.fetch_add(writes, Ordering::Relaxed);
+            took
         }));
     }
     let started = Instant::now();
+    let mut took = Vec::new();
     for task in tasks {
-        task.await?;
+        took.extend(task.await?);
     }
     let elapsed = started.elapsed().as_secs_f64();
     let total = acked.load(Ordering::Relaxed);
+    let (p50, p99) = percentiles(took);
     println!(
-        "clients={clients} seconds={elapsed:.1} acknowledged_cancel_or_complete={total} per_second={:.0} clients_out_of_operations={}",
+        "clients={clients} seconds={elapsed:.1} acknowledged_cancel_or_complete={total} per_second={:.0} p50={p50:.2?} p99={p99:.2?} clients_out_of_operations={}",
         total as f64 / elapsed,
         ran_out.load(Ordering::Relaxed)
     );
     Ok(())
+}
+
+/// Each client creates operations, each with a new request_id (so the
+/// server checks it is not taken), until the time is up.
+async fn creates(control_addr: &str, clients: usize, seconds: u64) -> Result<()> {
+    let connections = clients.div_ceil(8);
+    let mut controls = Vec::new();
+    for _ in 0..connections {
+        controls.push(OperationsControlClient::new(connect(control_addr).await?));
+    }
+    let stop_at = Instant::now() + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for client in 0..clients {
+        let mut control = controls[client % connections].clone();
+        tasks.push(tokio::spawn(async move {
+            let mut took = Vec::new();
+            let mut failed = 0u64;
+            while Instant::now() < stop_at {
+                let sent = Instant::now();
+                let created = control
+                    .create_operation(ctl::CreateOperationRequest {
+                        parent: PARENT.into(),
+                        request_id: format!("{:032x}", rand::random::<u128>()),
+                        ..Default::default()
+                    })
+                    .await;
+                match created {
+                    Ok(_) => took.push(sent.elapsed()),
+                    Err(_) => failed += 1,
+                }
+            }
+            (took, failed)
+        }));
+    }
+    let started = Instant::now();
+    let (mut took, mut failed) = (Vec::new(), 0);
+    for task in tasks {
+        let (times, failures) = task.await?;
+        took.extend(times);
+        failed += failures;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let total = took.len();
+    let (p50, p99) = percentiles(took);
+    println!(
+        "clients={clients} seconds={elapsed:.1} acknowledged_creates={total} per_second={:.0} p50={p50:.2?} p99={p99:.2?} failed={failed}",
+        total as f64 / elapsed
+    );
+    Ok(())
+}
+
+fn percentiles(mut took: Vec<Duration>) -> (Duration, Duration) {
+    if took.is_empty() {
+        return (Duration::ZERO, Duration::ZERO);
+    }
+    took.sort_unstable();
+    let at = |q: f64| took[((took.len() - 1) as f64 * q) as usize];
+    (at(0.5), at(0.99))
 }
 
 async fn create_complete(controls: &str, clients: usize, seconds: u64) -> Result<()> {

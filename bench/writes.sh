@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Durable writes through the real gRPC ports: Cancel-or-Complete, then Create
+# with a request_id, each acknowledged only after its commit, at 256
+# concurrent callers (bench_load writes / creates print rate, p50 and p99);
+# on SQLite (synchronous=FULL) with fsyncs per acknowledged write counted
+# under strace in a separate shorter run, and on PostgreSQL with the
+# default pool.
+#
+#   bench/writes.sh [seconds]        default 10
+#   CLIENTS=256  STORES="sqlite postgres"  PG_URL=postgres://postgres@127.0.0.1:5432
+#   SMOKE=1   tiny counts on the debug build, so CI can run the script and it cannot rot
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-10}
+clients=${CLIENTS:-256}
+stores=${STORES:-sqlite postgres}
+pg=${PG_URL:-postgres://postgres@127.0.0.1:5432}
+db="longrun_writes_$$"
+profile=release; per_client=${OPS_PER_CLIENT:-1500}; strace_per_client=100
+if [ -n "${SMOKE:-}" ]; then
+  seconds=1; clients=${CLIENTS:-16}; profile=debug; per_client=20; strace_per_client=5
+fi
+
+cargo build --profile "${profile/debug/dev}" --quiet --bin longrun --example bench_load
+bin="${CARGO_TARGET_DIR:-target}/$profile"
+work=$(mktemp -d)
+server=""
+cleanup() {
+  [ -n "$server" ] && kill "$server" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+  psql "$pg/postgres" -qc "drop database if exists $db with (force)" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+wait_port() { for _ in $(seq 300); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return; sleep 0.1; done; echo "port $1 never opened"; exit 1; }
+serve() {
+  LONGRUN_LOG=warn "$@" serve --listen 127.0.0.1:19480 --control-listen 127.0.0.1:19481 \
+    --database "$url" --console=false & server=$!
+  wait_port 19480; wait_port 19481
+}
+# Under strace the server is strace's child: stop that, so strace writes its
+# count when its tracee exits.
+stop() {
+  local pid; pid=$(pgrep -P "$server" -x longrun || echo "$server")
+  kill -TERM "$pid"; wait "$server" || true; server=""
+}
+
+for store in $stores; do
+  case "$store" in
+    sqlite) url="sqlite://$work/writes.db" ;;
+    postgres)
+      if ! psql "$pg/postgres" -qc "create database $db" >/dev/null 2>&1; then
+        echo "== postgres: not reachable at $pg, skipped"; continue
+      fi
+      url="$pg/$db" ;;
+    *) echo "unknown store $store"; exit 2 ;;
+  esac
+  echo "== $store: Cancel or Complete, $clients clients, ${seconds}s"
+  serve "$bin/longrun"
+  OPS_PER_CLIENT=$per_client "$bin/examples/bench_load" writes 127.0.0.1:19481 127.0.0.1:19480 "$clients" "$seconds"
+  echo "== $store: Create with a request_id, $clients clients, ${seconds}s"
+  "$bin/examples/bench_load" creates 127.0.0.1:19481 "$clients" "$seconds"
+  stop
+
+  if [ "$store" = sqlite ]; then
+    if ! command -v strace >/dev/null; then
+      echo "== sqlite: strace not installed, fsyncs per write not counted"; continue
+    fi
+    echo "== sqlite: fsyncs per acknowledged write (strace), $clients clients"
+    url="sqlite://$work/strace.db"
+    serve strace -f -qq -c -e trace=fsync,fdatasync -o "$work/strace.txt" "$bin/longrun"
+    out=$(OPS_PER_CLIENT=$strace_per_client "$bin/examples/bench_load" writes \
+      127.0.0.1:19481 127.0.0.1:19480 "$clients" 60)
+    echo "$out"
+    stop
+    acked=$(sed -n 's/.*acknowledged_cancel_or_complete=\([0-9]*\).*/\1/p' <<<"$out")
+    writes=$((acked + clients * strace_per_client))
+    fsyncs=$(awk '$NF ~ /^(fsync|fdatasync)$/ { n += $4 } END { print n + 0 }' "$work/strace.txt")
+    python3 -c "print(f'{$fsyncs} fsyncs for {$writes} acknowledged writes (creates included): {$fsyncs / $writes:.3f} per write')"
+  fi
+done
