@@ -13,6 +13,7 @@ mod cache;
 mod codec;
 mod feed;
 pub mod postgres;
+mod spans;
 pub mod sqlite;
 
 pub use cache::CachedStore;

@@ -27,9 +27,11 @@ use sqlx::{ConnectOptions, Connection};
 use tokio::sync::{OnceCell, mpsc};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
 
 use self::error::translate;
 use self::listener::Channels;
+use super::spans::write_span;
 use super::{ChangeFeed, Inserted, ListQuery, OperationStore, OutsideChange, StoreError, Swapped};
 use crate::domain::{Operation, OperationName};
 use crate::observe::{PoolProbe, PoolStats, Recorder};
@@ -296,13 +298,15 @@ impl PgStore {
         }
     }
 
-    /// `bounded`, timed as a store write.
+    /// `bounded`, timed as a store write, in its trace span.
     async fn write<T>(
         &self,
+        operation: &'static str,
         call: impl Future<Output = Result<T, StoreError>>,
     ) -> Result<T, StoreError> {
         let started = self.recorder.is_on().then(std::time::Instant::now);
-        let result = self.bounded(call).await;
+        let span = write_span(&self.recorder, "postgresql", operation);
+        let result = self.bounded(call).instrument(span).await;
         if let Some(started) = started {
             self.recorder.store_write(started.elapsed());
         }
@@ -324,7 +328,7 @@ impl PgStore {
 #[async_trait]
 impl OperationStore for PgStore {
     async fn insert(&self, op: &Operation) -> Result<Inserted, StoreError> {
-        self.write(statements::insert(&self.pool, op)).await
+        self.write("insert", statements::insert(&self.pool, op)).await
     }
 
     async fn get(&self, name: &OperationName) -> Result<Option<Operation>, StoreError> {
@@ -334,13 +338,13 @@ impl OperationStore for PgStore {
 
     async fn swap(&self, next: &Operation) -> Result<Swapped, StoreError> {
         let channel = self.channel_for(next);
-        self.write(statements::swap(&self.pool, next, channel))
+        self.write("swap", statements::swap(&self.pool, next, channel))
             .await
     }
 
     async fn delete(&self, name: &OperationName) -> Result<bool, StoreError> {
         let channel = self.notify.then_some(self.channels.changes.as_str());
-        self.write(statements::delete(&self.pool, name, channel))
+        self.write("delete", statements::delete(&self.pool, name, channel))
             .await
     }
 
@@ -363,7 +367,7 @@ impl OperationStore for PgStore {
     }
 
     async fn purge_expired(&self, now: SystemTime, limit: u32) -> Result<u64, StoreError> {
-        self.write(statements::purge_expired(&self.pool, now, limit))
+        self.write("purge_expired", statements::purge_expired(&self.pool, now, limit))
             .await
     }
 

@@ -29,3 +29,4 @@ mod scenarios;
 mod serving;
 mod store;
 mod tls;
+mod traces;
