@@ -96,7 +96,9 @@ impl TraceArgs {
             });
         }
         let endpoint = match (base, protocol) {
-            (true, OtlpProtocol::HttpProtobuf) => format!("{}/v1/traces", value.trim_end_matches('/')),
+            (true, OtlpProtocol::HttpProtobuf) => {
+                format!("{}/v1/traces", value.trim_end_matches('/'))
+            }
             _ => value,
         };
         let service_name = match env("OTEL_SERVICE_NAME") {
@@ -113,9 +115,12 @@ impl TraceArgs {
 
 /// The signal's own protocol variable wins over the general one.
 fn env_protocol(env: &impl Fn(&str) -> Option<String>) -> Result<OtlpProtocol, TraceConfigError> {
-    let found = ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"]
-        .into_iter()
-        .find_map(|name| env(name).map(|value| (name, value)));
+    let found = [
+        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+        "OTEL_EXPORTER_OTLP_PROTOCOL",
+    ]
+    .into_iter()
+    .find_map(|name| env(name).map(|value| (name, value)));
     let Some((name, value)) = found else {
         return Ok(OtlpProtocol::HttpProtobuf);
     };
@@ -130,12 +135,9 @@ fn env_protocol(env: &impl Fn(&str) -> Option<String>) -> Result<OtlpProtocol, T
 }
 
 fn is_http_url(value: &str) -> bool {
-    value
-        .parse::<http::Uri>()
-        .ok()
-        .is_some_and(|uri| {
-            matches!(uri.scheme_str(), Some("http" | "https")) && uri.authority().is_some()
-        })
+    value.parse::<http::Uri>().ok().is_some_and(|uri| {
+        matches!(uri.scheme_str(), Some("http" | "https")) && uri.authority().is_some()
+    })
 }
 
 #[cfg(test)]
@@ -164,7 +166,10 @@ mod tests {
     fn no_endpoint_anywhere_means_traces_off() {
         assert_eq!(resolve(TraceArgs::default(), &[]), Ok(None));
         assert_eq!(
-            resolve(TraceArgs::default(), &[("OTEL_EXPORTER_OTLP_ENDPOINT", " ")]),
+            resolve(
+                TraceArgs::default(),
+                &[("OTEL_EXPORTER_OTLP_ENDPOINT", " ")]
+            ),
             Ok(None)
         );
     }
@@ -190,7 +195,10 @@ mod tests {
     fn signal_endpoint_is_used_as_is_and_wins_over_the_general_one() {
         let vars = [
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://general:4318"),
-            ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://traces:4318/custom"),
+            (
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                "http://traces:4318/custom",
+            ),
         ];
         let settings = resolve(TraceArgs::default(), &vars)
             .expect("valid")
@@ -249,7 +257,10 @@ mod tests {
 
     #[test]
     fn sdk_disabled_or_no_exporter_turns_traces_off() {
-        for var in [("OTEL_SDK_DISABLED", "true"), ("OTEL_TRACES_EXPORTER", "none")] {
+        for var in [
+            ("OTEL_SDK_DISABLED", "true"),
+            ("OTEL_TRACES_EXPORTER", "none"),
+        ] {
             assert_eq!(resolve(flag("http://c:4318"), &[var]), Ok(None), "{var:?}");
         }
     }

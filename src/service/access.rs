@@ -10,8 +10,8 @@ use tracing::Span;
 
 use super::{Core, ServiceError};
 use crate::auth::{
-    AuthError, Caller, ListPass, OperationPass, ParentPass, Permission, authorize_list, authorize_operation,
-    authorize_parent,
+    AuthError, Caller, ListPass, OperationPass, ParentPass, Permission, authorize_list,
+    authorize_operation, authorize_parent,
 };
 use crate::domain::{NameError, OperationName, ParentName, duration_from_parts};
 

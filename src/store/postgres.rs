@@ -328,7 +328,8 @@ impl PgStore {
 #[async_trait]
 impl OperationStore for PgStore {
     async fn insert(&self, op: &Operation) -> Result<Inserted, StoreError> {
-        self.write("insert", statements::insert(&self.pool, op)).await
+        self.write("insert", statements::insert(&self.pool, op))
+            .await
     }
 
     async fn get(&self, name: &OperationName) -> Result<Option<Operation>, StoreError> {
@@ -367,8 +368,11 @@ impl OperationStore for PgStore {
     }
 
     async fn purge_expired(&self, now: SystemTime, limit: u32) -> Result<u64, StoreError> {
-        self.write("purge_expired", statements::purge_expired(&self.pool, now, limit))
-            .await
+        self.write(
+            "purge_expired",
+            statements::purge_expired(&self.pool, now, limit),
+        )
+        .await
     }
 
     async fn page_token_key(&self) -> Result<[u8; 32], StoreError> {

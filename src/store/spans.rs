@@ -8,7 +8,11 @@ use crate::observe::Recorder;
 
 /// `store.write`: one write, from the call to its answer (queueing and the
 /// commit included), as a child of whatever span the caller is in.
-pub(super) fn write_span(recorder: &Recorder, system: &'static str, operation: &'static str) -> Span {
+pub(super) fn write_span(
+    recorder: &Recorder,
+    system: &'static str,
+    operation: &'static str,
+) -> Span {
     if recorder.spans() {
         tracing::debug_span!(
             "store.write",

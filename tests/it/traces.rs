@@ -115,14 +115,12 @@ impl Served {
     /// `POST /v1/{name}:cancel` with the caller's `traceparent`.
     async fn rest_cancel(&self, name: &str) {
         let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
-        let request = http::Request::post(format!(
-            "http://127.0.0.1:{}/v1/{name}:cancel",
-            self.public
-        ))
-        .header("content-type", "application/json")
-        .header("traceparent", traceparent())
-        .body(Full::new(Bytes::from_static(b"{}")))
-        .expect("request");
+        let request =
+            http::Request::post(format!("http://127.0.0.1:{}/v1/{name}:cancel", self.public))
+                .header("content-type", "application/json")
+                .header("traceparent", traceparent())
+                .body(Full::new(Bytes::from_static(b"{}")))
+                .expect("request");
         let response = client.request(request).await.expect("answered");
         let status = response.status();
         let body = response.into_body().collect().await.expect("body");
@@ -195,8 +193,14 @@ fn assert_method_tree(traced: &[&ReceivedSpan], transport: &str) -> Vec<u8> {
         rpc.attribute("rpc.service").as_deref(),
         Some("google.longrunning.Operations")
     );
-    assert_eq!(rpc.attribute("rpc.method").as_deref(), Some("CancelOperation"));
-    assert_eq!(rpc.attribute("longrun.transport").as_deref(), Some(transport));
+    assert_eq!(
+        rpc.attribute("rpc.method").as_deref(),
+        Some("CancelOperation")
+    );
+    assert_eq!(
+        rpc.attribute("longrun.transport").as_deref(),
+        Some(transport)
+    );
     for name in BELOW {
         assert!(
             descends(traced, named(traced, name), rpc),
@@ -205,7 +209,10 @@ fn assert_method_tree(traced: &[&ReceivedSpan], transport: &str) -> Vec<u8> {
     }
     let write = named(traced, "store.write");
     assert_eq!(write.attribute("db.system.name").as_deref(), Some("sqlite"));
-    assert_eq!(write.attribute("db.operation.name").as_deref(), Some("swap"));
+    assert_eq!(
+        write.attribute("db.operation.name").as_deref(),
+        Some("swap")
+    );
     // The commit that wrote it is its child.
     let group = named(traced, "store.group_commit");
     assert!(
@@ -214,7 +221,12 @@ fn assert_method_tree(traced: &[&ReceivedSpan], transport: &str) -> Vec<u8> {
             .any(|span| span.name == "store.write" && span.span_id == group.parent_span_id),
         "the group commit's parent is no store.write"
     );
-    assert_eq!(named(traced, "authorize").attribute("longrun.granted").as_deref(), Some("true"));
+    assert_eq!(
+        named(traced, "authorize")
+            .attribute("longrun.granted")
+            .as_deref(),
+        Some("true")
+    );
     rpc.span_id.clone()
 }
 
@@ -231,14 +243,22 @@ async fn rest_cancel_over_otlp_http_is_one_trace_below_the_callers_span() {
     served.rest_cancel(&name).await;
     let mut wanted = vec!["POST", CANCEL];
     wanted.extend(BELOW);
-    let spans = collector.spans_when(WITHIN, |spans| has_all(spans, &wanted)).await;
+    let spans = collector
+        .spans_when(WITHIN, |spans| has_all(spans, &wanted))
+        .await;
     let traced = in_trace(&spans);
     let http = named(&traced, "POST");
     assert_eq!(hex(&http.parent_span_id), CALLER_SPAN);
     assert_eq!(http.kind, 2, "the REST request's span is a server span");
-    assert_eq!(http.attribute("http.response.status_code").as_deref(), Some("200"));
+    assert_eq!(
+        http.attribute("http.response.status_code").as_deref(),
+        Some("200")
+    );
     let rpc = named(&traced, CANCEL);
-    assert_eq!(rpc.parent_span_id, http.span_id, "the method's span is the request's child");
+    assert_eq!(
+        rpc.parent_span_id, http.span_id,
+        "the method's span is the request's child"
+    );
     assert_method_tree(&traced, "rest");
     for span in &traced {
         assert_eq!(span.service_name.as_deref(), Some(SERVICE), "{}", span.name);
@@ -271,7 +291,9 @@ async fn grpc_cancel_over_otlp_grpc_set_by_the_environment_keeps_the_callers_tra
         .expect("cancelled");
     let mut wanted = vec![CANCEL];
     wanted.extend(BELOW);
-    let spans = collector.spans_when(WITHIN, |spans| has_all(spans, &wanted)).await;
+    let spans = collector
+        .spans_when(WITHIN, |spans| has_all(spans, &wanted))
+        .await;
     let traced = in_trace(&spans);
     let rpc = named(&traced, CANCEL);
     assert_eq!(hex(&rpc.parent_span_id), CALLER_SPAN);
@@ -279,7 +301,12 @@ async fn grpc_cancel_over_otlp_grpc_set_by_the_environment_keeps_the_callers_tra
     assert_method_tree(&traced, "grpc");
     // --service-name was not given: OTEL_SERVICE_NAME names the service.
     for span in &traced {
-        assert_eq!(span.service_name.as_deref(), Some("from-otel-env"), "{}", span.name);
+        assert_eq!(
+            span.service_name.as_deref(),
+            Some("from-otel-env"),
+            "{}",
+            span.name
+        );
     }
     served.stop().await;
 }

@@ -10,9 +10,12 @@ use opentelemetry::KeyValue;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_http::hyper::HyperClient;
 use opentelemetry_http::{Bytes, HttpClient, HttpError, Request, Response};
-use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig as _, WithHttpConfig as _};
+use opentelemetry_otlp::{
+    Protocol, SpanExporter, WithExportConfig as _, WithHttpConfig as _, WithTonicConfig as _,
+};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SdkTracerProvider;
+use tonic::transport::ClientTlsConfig;
 use tracing::Subscriber;
 use tracing_subscriber::Layer;
 use tracing_subscriber::filter::{LevelFilter, Targets};
@@ -64,7 +67,8 @@ pub struct TraceExport {
     provider: SdkTracerProvider,
 }
 
-/// How long one export may take before it is given up (the OTLP default).
+/// How long one HTTP export may take before it is given up: OTLP's default
+/// (the exporter's own timeout follows `OTEL_EXPORTER_OTLP_TIMEOUT`).
 const EXPORT_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl TraceExport {
@@ -76,16 +80,23 @@ impl TraceExport {
             source,
         };
         let exporter = match settings.protocol {
-            OtlpProtocol::Grpc => SpanExporter::builder()
-                .with_tonic()
-                .with_endpoint(&settings.endpoint)
-                .with_timeout(EXPORT_TIMEOUT)
-                .build(),
+            OtlpProtocol::Grpc => {
+                let builder = SpanExporter::builder()
+                    .with_tonic()
+                    .with_endpoint(&settings.endpoint);
+                // tonic's TLS trusts no root unless told which.
+                if settings.endpoint.starts_with("https://") {
+                    builder
+                        .with_tls_config(ClientTlsConfig::new().with_webpki_roots())
+                        .build()
+                } else {
+                    builder.build()
+                }
+            }
             OtlpProtocol::HttpProtobuf => SpanExporter::builder()
                 .with_http()
                 .with_protocol(Protocol::HttpBinary)
                 .with_endpoint(&settings.endpoint)
-                .with_timeout(EXPORT_TIMEOUT)
                 .with_http_client(OnRuntime::new()?)
                 .build(),
         }
@@ -94,7 +105,9 @@ impl TraceExport {
             .with_service_name(settings.service_name.clone())
             .with_attribute(KeyValue::new("service.version", env!("CARGO_PKG_VERSION")))
             .build();
-        // The batch processor's schedule and queue follow OTEL_BSP_*.
+        // The batch processor's schedule and queue follow OTEL_BSP_*, the
+        // sampler OTEL_TRACES_SAMPLER (by default the caller's sampled flag
+        // decides, and a call without one is sampled).
         let provider = SdkTracerProvider::builder()
             .with_batch_exporter(exporter)
             .with_resource(resource)
@@ -137,7 +150,9 @@ impl TraceExport {
 #[derive(Debug)]
 struct OnRuntime {
     runtime: tokio::runtime::Handle,
-    client: HyperClient<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>>,
+    client: HyperClient<
+        hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+    >,
 }
 
 impl OnRuntime {

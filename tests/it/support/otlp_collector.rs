@@ -18,8 +18,8 @@ use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
-use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::common::v1::KeyValue;
+use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use prost::Message;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -53,7 +53,11 @@ fn text_of(value: &Value) -> Option<String> {
         Value::StringValue(text) => Some(text.clone()),
         Value::IntValue(number) => Some(number.to_string()),
         Value::BoolValue(flag) => Some(flag.to_string()),
-        _ => None,
+        Value::DoubleValue(number) => Some(number.to_string()),
+        Value::ArrayValue(_)
+        | Value::KvlistValue(_)
+        | Value::BytesValue(_)
+        | Value::StringValueStrindex(_) => None,
     }
 }
 
@@ -212,13 +216,16 @@ fn async_stream_of(
     listener: TcpListener,
     connections: Arc<AtomicUsize>,
 ) -> impl futures::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
-    futures::stream::unfold((listener, connections), |(listener, connections)| async move {
-        let accepted = listener.accept().await.map(|(stream, _)| {
-            connections.fetch_add(1, Ordering::SeqCst);
-            stream
-        });
-        Some((accepted, (listener, connections)))
-    })
+    futures::stream::unfold(
+        (listener, connections),
+        |(listener, connections)| async move {
+            let accepted = listener.accept().await.map(|(stream, _)| {
+                connections.fetch_add(1, Ordering::SeqCst);
+                stream
+            });
+            Some((accepted, (listener, connections)))
+        },
+    )
 }
 
 struct Sink(Received);
@@ -249,8 +256,7 @@ async fn export_over_http(
         .headers()
         .get("content-type")
         .is_some_and(|value| value.as_bytes() == b"application/x-protobuf");
-    if request.method() != http::Method::POST || request.uri().path() != "/v1/traces" || !protobuf
-    {
+    if request.method() != http::Method::POST || request.uri().path() != "/v1/traces" || !protobuf {
         return answer(404, Vec::new());
     }
     let Ok(body) = request.into_body().collect().await else {
