@@ -4,21 +4,30 @@
 # many short rounds so machine noise hits both alike; prints each round's
 # ratios, then the median and range. Usage: bench/rest_ratio.sh [rounds]
 # [seconds]. Needs wrk, h2load and a release build (bench/run.sh installs and
-# builds them).
+# builds them). FIXTURE=realistic (default) or small picks the operation
+# (see examples/bench_load/fixture.rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-30}
 seconds=${2:-1}
 bin=target/release
 work=$(mktemp -d)
-$bin/examples/bench_bare_rest 127.0.0.1:19391 & bare=$!
+fixture=${FIXTURE:-realistic}
+fixture_flags=()
+if [[ $fixture == realistic ]]; then
+  $bin/examples/bench_load descriptor-set "$work/bench.binpb"
+  fixture_flags=(--descriptor-set "$work/bench.binpb")
+fi
 LONGRUN_LOG=warn $bin/longrun serve --listen 127.0.0.1:19380 --control-listen 127.0.0.1:19381 \
-  --database "sqlite://$work/b.db" & ours=$!
-trap 'kill $bare $ours 2>/dev/null; rm -rf "$work"' EXIT
-for port in 19391 19380 19381; do
+  --database "sqlite://$work/b.db" "${fixture_flags[@]}" & ours=$!
+trap 'kill $ours ${bare:-} 2>/dev/null; rm -rf "$work"' EXIT
+for port in 19380 19381; do
   for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
 done
-name=$($bin/examples/bench_load create 127.0.0.1:19381 projects/bench/locations/l)
+# The bare server answers exactly what longrun answers for the fixture.
+name=$($bin/examples/bench_load fixture "$fixture" 127.0.0.1:19381 127.0.0.1:19380 "$work")
+$bin/examples/bench_bare_rest 127.0.0.1:19391 "$work/operation.json" & bare=$!
+for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/19391) 2>/dev/null && break; sleep 0.1; done
 path="/v1/$name"
 h1() { wrk -t1 -c16 -d"${seconds}s" "http://127.0.0.1:$1$path" | sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p'; }
 h2() {

@@ -59,7 +59,7 @@ flags="$("$repo/target/release/longrun" serve --help)"
 unknown=0
 for name in $(grep -rhoE 'LONGRUN_[A-Z_]+' "$repo/deploy" "$repo/Dockerfile" | sort -u); do
   case "$name" in LONGRUN_REVISION) continue ;; esac
-  if ! grep -q "env: $name=" <<<"$flags"; then
+  if ! grep -qE "env: $name(=|\])" <<<"$flags"; then
     echo "deploy/ sets $name, which no longrun serve flag reads" >&2
     unknown=1
   fi

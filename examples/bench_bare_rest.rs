@@ -1,8 +1,10 @@
 //! The REST baseline for bench/run.sh: a bare hyper server (HTTP/1.1 and h2c
 //! on one port) that answers every GET with the same Operation JSON from
-//! memory, as longrun's REST GetOperation returns it.
+//! memory, as longrun's REST GetOperation returns it: the JSON in
+//! OPERATION.json when given (what longrun answered for the benchmark's
+//! fixture, see `bench_load fixture`), else a small fresh operation's.
 //!
-//! Run: `cargo run --release --example bench_bare_rest -- 127.0.0.1:9091`
+//! Run: `cargo run --release --example bench_bare_rest -- 127.0.0.1:9091 [OPERATION.json]`
 
 use std::convert::Infallible;
 
@@ -20,21 +22,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:9091".into());
+    let operation = match std::env::args().nth(2) {
+        Some(path) => Bytes::from(std::fs::read(path)?),
+        None => Bytes::from_static(OPERATION.as_bytes()),
+    };
     let listener = TcpListener::bind(addr).await?;
     loop {
         let (stream, _) = listener.accept().await?;
         let _ = stream.set_nodelay(true);
+        let operation = operation.clone();
         tokio::spawn(async move {
-            let service =
-                hyper::service::service_fn(|_request: Request<hyper::body::Incoming>| async {
-                    let mut response =
-                        Response::new(Full::new(Bytes::from_static(OPERATION.as_bytes())));
+            let service = hyper::service::service_fn(move |_: Request<hyper::body::Incoming>| {
+                let operation = operation.clone();
+                async move {
+                    let mut response = Response::new(Full::new(operation));
                     response.headers_mut().insert(
                         "content-type",
                         hyper::header::HeaderValue::from_static("application/json; charset=utf-8"),
                     );
                     Ok::<_, Infallible>(response)
-                });
+                }
+            });
             let _ = auto::Builder::new(TokioExecutor::new())
                 .serve_connection(TokioIo::new(stream), service)
                 .await;

@@ -1,7 +1,10 @@
 //! The baseline for bench/run.sh: a bare tonic server whose GetOperation
 //! returns one fixed Operation from memory. Everything else is unimplemented.
+//! The Operation is the one in OPERATION.pb when given (what longrun
+//! answered for the benchmark's fixture, see `bench_load fixture`), else a
+//! small one shaped like a fresh operation.
 //!
-//! Run: `cargo run --release --example bench_bare_server -- 127.0.0.1:9090`
+//! Run: `cargo run --release --example bench_bare_server -- 127.0.0.1:9090 [OPERATION.pb]`
 
 use longrun::pb::longrunning::{self as lro, operations_server};
 use tonic::{Request, Response, Status};
@@ -54,6 +57,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:9090".into())
         .parse()?;
+    let operation = match std::env::args().nth(2) {
+        Some(path) => prost::Message::decode(std::fs::read(path)?.as_slice())?,
+        None => small_operation(),
+    };
+    tonic::transport::Server::builder()
+        .add_service(operations_server::OperationsServer::new(Bare { operation }))
+        .serve(addr)
+        .await?;
+    Ok(())
+}
+
+fn small_operation() -> lro::Operation {
     // Shaped like what longrun returns for a fresh operation.
     let metadata = longrun::pb::control::OperationMetadata {
         create_time: Some(prost_types::Timestamp {
@@ -62,7 +77,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }),
         ..Default::default()
     };
-    let operation = lro::Operation {
+    lro::Operation {
         name: "projects/bench/locations/l/operations/op-abcdefghijklmnopqrstuvwxyz".into(),
         metadata: Some(prost_types::Any {
             type_url: "type.googleapis.com/longrun.v1.OperationMetadata".into(),
@@ -70,12 +85,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }),
         done: false,
         result: None,
-    };
-    tonic::transport::Server::builder()
-        .add_service(operations_server::OperationsServer::new(Bare { operation }))
-        .serve(addr)
-        .await?;
-    Ok(())
+    }
 }
 
 // The same allocator as the `longrun` binary, so the comparison measures

@@ -158,8 +158,16 @@ async fn create_operation(
     .await
 }
 
-/// One unary call with a deadline, tried again while the answer is
-/// UNAVAILABLE and the deadline allows. That is safe for all three: Create
+/// Whether the call never reached an answer: the server was away
+/// (UNAVAILABLE), or the connection closed under the call, which tonic
+/// reports as CANCELLED. Nothing in the control API answers CANCELLED itself,
+/// so either is worth another try.
+fn cut_off(e: &Status) -> bool {
+    matches!(e.code(), Code::Unavailable | Code::Cancelled)
+}
+
+/// One unary call with a deadline, tried again while it is cut off (see
+/// [`cut_off`]) and the deadline allows. That is safe for all three: Create
 /// carries a request_id, Update sends the whole metadata, and a repeated
 /// Complete is refused with FAILED_PRECONDITION, never applied twice.
 async fn unary<T, R, F, Fut>(client: &Client, message: T, call: F) -> Result<R, Status>
@@ -179,7 +187,7 @@ where
             Err(_) => Err(Status::deadline_exceeded("no answer within the deadline")),
         };
         match result {
-            Err(e) if e.code() == Code::Unavailable && Instant::now() + backoff < deadline => {
+            Err(e) if cut_off(&e) && Instant::now() + backoff < deadline => {
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(1));
             }
@@ -335,7 +343,10 @@ async fn report_progress(
         Err(e)
             if matches!(
                 e.code(),
-                Code::Unavailable | Code::DeadlineExceeded | Code::ResourceExhausted
+                Code::Unavailable
+                    | Code::Cancelled
+                    | Code::DeadlineExceeded
+                    | Code::ResourceExhausted
             ) =>
         {
             tracing::warn!(
@@ -414,13 +425,13 @@ async fn follow(
                         // The server ends the stream only after the done
                         // state: this was a broken connection.
                         Ok(None) => break,
-                        Err(e) if e.code() == Code::Unavailable => break,
+                        Err(e) if cut_off(&e) => break,
                         Err(e) => return lost(&stop, &name, &e),
                     }
                 }
                 tracing::warn!("watch of {name} broke; opening it again");
             }
-            Err(e) if e.code() == Code::Unavailable => {
+            Err(e) if cut_off(&e) => {
                 tracing::warn!("watch of {name} failed ({}); trying again", e.message());
             }
             Err(e) => return lost(&stop, &name, &e),

@@ -11,9 +11,11 @@ use tokio_util::sync::CancellationToken;
 mod database;
 mod dispatch;
 mod error;
+mod head_limit;
 mod health;
 mod listener;
 mod port;
+mod refusals;
 mod rest_methods;
 mod security;
 mod services;
@@ -144,8 +146,8 @@ async fn run(
         recorder_of(metrics.as_ref(), &config),
     )
     .await?;
-    let (public, public_addr) = listener::bind(config.listen).await?;
-    let (control, control_addr) = listener::bind(config.control_listen).await?;
+    let (public, public_addr) = listener::bind(config.listen)?;
+    let (control, control_addr) = listener::bind(config.control_listen)?;
     let (health, health_service) = Health::serving().await;
     let (public_service, control_service) =
         services::port_services(&core, &config, &security, health_service, metrics.as_ref())?;
@@ -162,12 +164,14 @@ async fn run(
         tracing::info!(%metrics_addr, "metrics at /metrics");
     }
     let limits = &config.limits;
+    let domain: Arc<str> = Arc::from(config.service_name.as_str());
     let listeners = [
         tokio::spawn(listener::serve(
             public,
             public_service,
             limits.clone(),
             security.public_tls.clone(),
+            Arc::clone(&domain),
             stop.clone(),
         )),
         tokio::spawn(listener::serve(
@@ -175,6 +179,7 @@ async fn run(
             control_service,
             limits.clone(),
             security.control_tls.clone(),
+            Arc::clone(&domain),
             stop.clone(),
         )),
     ];

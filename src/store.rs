@@ -10,6 +10,7 @@
 //! thing only it can: compare-and-swap on an operation's version, which makes
 //! "first writer wins" hold across tasks and replicas.
 
+mod bulk;
 mod cache;
 mod codec;
 mod feed;
@@ -101,6 +102,23 @@ pub trait OperationStore: Send + Sync + 'static {
     /// Inserts `op` (version 1) unless its name, or its parent and
     /// `request_id`, is taken.
     async fn insert(&self, op: &Operation) -> Result<Inserted, StoreError>;
+
+    /// The bulk path: inserts many new operations at once, for loading a
+    /// store (a migration from another system, a benchmark's million rows).
+    /// Operations whose name, or parent and `request_id`, is taken are
+    /// skipped and the stored ones left as they are; returns how many were
+    /// inserted. Not atomic as a whole: after a failure, what was inserted
+    /// before it stays. The SQL stores write a thousand per statement; this
+    /// default inserts them one by one.
+    async fn import(&self, ops: &[Operation]) -> Result<u64, StoreError> {
+        let mut inserted = 0;
+        for op in ops {
+            if let Inserted::Created(_) = self.insert(op).await? {
+                inserted += 1;
+            }
+        }
+        Ok(inserted)
+    }
 
     /// The stored operation, expired or not; the caller applies retention.
     async fn get(&self, name: &OperationName) -> Result<Option<Operation>, StoreError>;

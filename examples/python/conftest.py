@@ -148,15 +148,17 @@ def start_worker(request, server, tmp_path):
             worker.proc.wait()
 
 
-def wait_for(what: str, probe):
-    """Calls probe() until it returns something truthy; fails after WITHIN_S."""
+def wait_for(what: str, probe, explain=None):
+    """Calls probe() until it returns something truthy; fails after WITHIN_S,
+    with what explain() returns (a worker's log, say) in the message."""
     deadline = time.monotonic() + WITHIN_S
     while True:
         value = probe()
         if value:
             return value
         if time.monotonic() > deadline:
-            pytest.fail(f"no {what} within {WITHIN_S}s")
+            detail = f":\n{explain()}" if explain else ""
+            pytest.fail(f"no {what} within {WITHIN_S}s{detail}")
         time.sleep(0.05)
 
 

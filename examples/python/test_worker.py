@@ -135,7 +135,11 @@ def test_worker_still_hears_a_cancel_after_a_server_restart(own_server, start_wo
     own_server.start()
     # Progress goes on, and a cancel reaches the worker through a Watch it
     # opened again.
-    wait_for("progress after the restart", lambda: progress(own_server, worker.name, steps) > before)
+    wait_for(
+        "progress after the restart",
+        lambda: progress(own_server, worker.name, steps) > before,
+        explain=worker.log,
+    )
     assert own_server.cancel(worker.name) == {}
     assert worker.wait() == 0, worker.log()
 

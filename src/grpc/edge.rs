@@ -178,8 +178,12 @@ fn give_tonic_errors_details(
 ) -> Response<tonic::body::Body> {
     let headers = response.headers();
     // A successful unary answer has no status in its headers (it comes in
-    // the trailers): the common case is decided by one lookup.
-    if !headers.contains_key(&GRPC_STATUS) || headers.contains_key(&GRPC_STATUS_DETAILS) {
+    // the trailers), or OK there (a REST call's `grpc::UnaryMethods`): the
+    // common case is decided by one lookup.
+    let ok = headers
+        .get(&GRPC_STATUS)
+        .is_none_or(|code| code.as_bytes() == b"0");
+    if ok || headers.contains_key(&GRPC_STATUS_DETAILS) {
         return response;
     }
     let Some(original) = tonic::Status::from_header_map(headers) else {

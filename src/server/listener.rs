@@ -13,21 +13,37 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio_util::sync::CancellationToken;
 
+use super::head_limit::HeadLimit;
+use super::refusals::{Enveloped, Refusals};
 use super::services::PortService;
 use super::tls::{TlsEndpoint, peer_identity};
 use super::{Limits, ServerError};
 
+/// Connections the kernel completes and queues before we accept them.
+/// tokio's `TcpListener::bind` asks for 128, which a burst of connects
+/// (many clients at once, or an attacker opening a thousand) overflows in
+/// well under a millisecond; each one dropped then costs its client a 1 s
+/// SYN retransmit. The kernel caps this at `net.core.somaxconn`.
+const ACCEPT_BACKLOG: u32 = 4096;
+
 /// A bound listener and the address it got (port 0 picks a free one).
-pub(super) async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), ServerError> {
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|source| ServerError::Bind { addr, source })?;
-    let local = listener
-        .local_addr()
-        .map_err(|source| ServerError::Bind { addr, source })?;
+pub(super) fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), ServerError> {
+    let error = |source| ServerError::Bind { addr, source };
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()
+    } else {
+        TcpSocket::new_v6()
+    }
+    .map_err(error)?;
+    // As `TcpListener::bind` does: a restart may rebind at once, without
+    // waiting out the old connections' TIME_WAIT.
+    socket.set_reuseaddr(true).map_err(error)?;
+    socket.bind(addr).map_err(error)?;
+    let listener = socket.listen(ACCEPT_BACKLOG).map_err(error)?;
+    let local = listener.local_addr().map_err(error)?;
     Ok((listener, local))
 }
 
@@ -38,9 +54,12 @@ pub(super) async fn serve(
     service: impl PortService,
     limits: Limits,
     tls: Option<Arc<TlsEndpoint>>,
+    domain: Arc<str>,
     stop: CancellationToken,
 ) {
     let builder = connection_builder(&limits);
+    let refusals = Arc::new(Refusals::new(&domain, limits.max_http1_head_bytes));
+    let service = HeadLimit::new(service, limits.max_header_list_bytes as usize, &domain);
     let graceful = GracefulShutdown::new();
     loop {
         let accepted = tokio::select! {
@@ -63,7 +82,7 @@ pub(super) async fn serve(
                 // does not do `Upgrade: h2c` (h2c clients start with the preface).
                 let connection = builder
                     .serve_connection(
-                        TokioIo::new(stream),
+                        TokioIo::new(Enveloped::new(stream, Arc::clone(&refusals))),
                         TowerToHyperService::new(service.clone()),
                     )
                     .into_owned();
@@ -81,6 +100,7 @@ pub(super) async fn serve(
                     acceptor: tls.acceptor(),
                     timeout: limits.tls_handshake_timeout,
                     watcher: graceful.watcher(),
+                    refusals: Arc::clone(&refusals),
                 };
                 tokio::spawn(handshake.serve(stream, builder.clone(), service.clone()));
             }
@@ -99,6 +119,7 @@ struct Handshake {
     acceptor: tokio_rustls::TlsAcceptor,
     timeout: Duration,
     watcher: hyper_util::server::graceful::Watcher,
+    refusals: Arc<Refusals>,
 }
 
 impl Handshake {
@@ -130,7 +151,10 @@ impl Handshake {
                 request
             });
         let connection = builder
-            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
+            .serve_connection(
+                TokioIo::new(Enveloped::new(stream, self.refusals)),
+                TowerToHyperService::new(service),
+            )
             .into_owned();
         if let Err(err) = self.watcher.watch(connection).await {
             tracing::debug!(error = %err, "connection ended with an error");
@@ -143,7 +167,8 @@ fn connection_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout);
+        .header_read_timeout(limits.header_read_timeout)
+        .max_buf_size(limits.max_http1_head_bytes);
     builder
         .http2()
         .timer(TokioTimer::new())

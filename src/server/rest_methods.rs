@@ -1,38 +1,48 @@
-//! The tonic services a port's REST routes call, chosen by the gRPC path's
-//! service prefix. The gRPC side reaches the same generated services through
-//! `tonic::service::Routes`, an axum router that also serves health and
-//! reflection; REST only ever calls the methods its rules bind, so it needs
-//! no general router, and skipping one saves a match and an extensions map
-//! on every REST call. Same services, same edge and auth layers in front.
+//! The methods a port's REST routes call. A unary call (its message in a
+//! `UnaryCall`) goes straight to the generated trait's method
+//! (`grpc::UnaryMethods`); a streaming one to the tonic service, chosen by
+//! the gRPC path's service prefix. The gRPC side reaches the same generated
+//! services through `tonic::service::Routes`, an axum router that also
+//! serves health and reflection; REST only ever calls the methods its rules
+//! bind, so it needs no general router, and skipping one saves a match and
+//! an extensions map on every REST call. Same handlers, same edge and auth
+//! layers in front.
 
 use std::convert::Infallible;
 use std::task::{Context, Poll};
 
-use futures::future::{Either, Ready, ready};
+use futures::future::{BoxFuture, Either, Ready, ready};
 use http::{Request, Response};
 use tonic::server::NamedService;
 
-/// One service, or two (the control port serves the public methods too).
+use crate::grpc::UnaryMethods;
+use crate::transcode::gateway::UnaryCall;
+
+/// One service, or two (the control port serves the public methods too),
+/// and the same handlers' unary methods.
 #[derive(Clone)]
 pub struct RestMethods<A, B> {
     first: A,
     second: Option<B>,
+    unary: UnaryMethods,
 }
 
 impl<A: NamedService> RestMethods<A, A> {
-    pub fn one(service: A) -> Self {
+    pub fn one(service: A, unary: UnaryMethods) -> Self {
         Self {
             first: service,
             second: None,
+            unary,
         }
     }
 }
 
 impl<A, B> RestMethods<A, B> {
-    pub fn two(first: A, second: B) -> Self {
+    pub fn two(first: A, second: B, unary: UnaryMethods) -> Self {
         Self {
             first,
             second: Some(second),
+            unary,
         }
     }
 }
@@ -53,7 +63,8 @@ where
 {
     type Response = Answer;
     type Error = Infallible;
-    type Future = Either<A::Future, Either<B::Future, Ready<Result<Answer, Infallible>>>>;
+    type Future =
+        Either<Either<A::Future, B::Future>, Either<Unary, Ready<Result<Answer, Infallible>>>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         if self.first.poll_ready(cx).is_pending() {
@@ -65,20 +76,42 @@ where
         }
     }
 
-    fn call(&mut self, request: Request<Body>) -> Self::Future {
+    fn call(&mut self, mut request: Request<Body>) -> Self::Future {
+        if let Some(UnaryCall(message)) = request.extensions_mut().remove::<UnaryCall>() {
+            let (parts, _) = request.into_parts();
+            return match self.unary.call(parts, message) {
+                Some(answer) => Either::Right(Either::Left(Unary(answer))),
+                None => Either::Right(Either::Right(unknown_method())),
+            };
+        }
         let path = request.uri().path();
         if serves::<A>(path) {
-            return Either::Left(self.first.call(request));
+            return Either::Left(Either::Left(self.first.call(request)));
         }
         match &mut self.second {
-            Some(second) if serves::<B>(path) => Either::Right(Either::Left(second.call(request))),
-            // Rules are checked against the port's services when loaded, so
-            // this is a bug, answered as tonic answers an unknown method.
-            _ => Either::Right(Either::Right(ready(Ok(tonic::Status::unimplemented(
-                "no such service on this port",
-            )
-            .into_http())))),
+            Some(second) if serves::<B>(path) => Either::Left(Either::Right(second.call(request))),
+            _ => Either::Right(Either::Right(unknown_method())),
         }
+    }
+}
+
+/// Rules are checked against the port's services when loaded, so this is a
+/// bug, answered as tonic answers an unknown method.
+fn unknown_method() -> Ready<Result<Answer, Infallible>> {
+    ready(Ok(tonic::Status::unimplemented(
+        "no such method on this port",
+    )
+    .into_http()))
+}
+
+/// A unary method's answer, which never fails as a service.
+pub struct Unary(BoxFuture<'static, Answer>);
+
+impl Future for Unary {
+    type Output = Result<Answer, Infallible>;
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.0.as_mut().poll(cx).map(Ok)
     }
 }
 

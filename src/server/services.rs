@@ -15,7 +15,7 @@ use crate::auth::Caller;
 use crate::console::ConsoleLayer;
 use crate::grpc::auth::AuthLayer;
 use crate::grpc::edge::GrpcEdgeLayer;
-use crate::grpc::{ControlGrpc, OperationsGrpc};
+use crate::grpc::{ControlGrpc, OperationsGrpc, UnaryMethods};
 use crate::pb;
 use crate::service::Core;
 use crate::telemetry::metrics::Metrics;
@@ -59,9 +59,20 @@ pub(super) fn port_services(
     >,
     metrics: Option<&Metrics>,
 ) -> Result<(impl PortService, impl PortService), ServerError> {
-    let public_operations = operations_server(core, config, security.public.is_open());
-    let control_operations = operations_server(core, config, security.control.is_open());
-    let control_server = control_server(core, config, security.control.is_open());
+    let public_adapter = operations_adapter(core, config, security.public.is_open());
+    let control_ops_adapter = operations_adapter(core, config, security.control.is_open());
+    let control_adapter = control_adapter(core, config, security.control.is_open());
+    let max = config.limits.max_message_bytes;
+    // REST calls the same adapters' unary methods directly (`rest_methods`).
+    let public_unary = UnaryMethods::new(public_adapter.clone(), None, max);
+    let control_unary = UnaryMethods::new(
+        control_ops_adapter.clone(),
+        Some(control_adapter.clone()),
+        max,
+    );
+    let public_operations = operations_server(public_adapter, config);
+    let control_operations = operations_server(control_ops_adapter, config);
+    let control_server = control_server(control_adapter, config);
     let public_routes = public_routes(public_operations.clone(), health.clone())?;
     // Workers poll and wait too, so the control listener also serves the
     // public methods; the public listener never serves the control ones.
@@ -75,7 +86,7 @@ pub(super) fn port_services(
     let edge = GrpcEdgeLayer::new(&config.service_name);
     let public = port_service(
         public_routes,
-        RestMethods::one(public_operations),
+        RestMethods::one(public_operations, public_unary),
         edge.clone(),
         security.public.clone(),
         gateway(&[PUBLIC_SERVICE], &security.public)?,
@@ -86,7 +97,7 @@ pub(super) fn port_services(
     );
     let control = port_service(
         control_routes,
-        RestMethods::two(control_server, control_operations),
+        RestMethods::two(control_server, control_operations, control_unary),
         edge,
         security.control.clone(),
         gateway(&[CONTROL_SERVICE, PUBLIC_SERVICE], &security.control)?,
@@ -146,26 +157,34 @@ fn trusts<A>(adapter: A, open: bool, with_default_caller: fn(A, Caller) -> A) ->
 type OperationsServer = pb::longrunning::operations_server::OperationsServer<OperationsGrpc>;
 type ControlServer = pb::control::operations_control_server::OperationsControlServer<ControlGrpc>;
 
-fn operations_server(core: &Core, config: &ServerConfig, open: bool) -> OperationsServer {
-    let max = config.limits.max_message_bytes;
-    OperationsServer::new(trusts(
+fn operations_adapter(core: &Core, config: &ServerConfig, open: bool) -> OperationsGrpc {
+    trusts(
         OperationsGrpc::new(core.clone(), &config.service_name),
         open,
         OperationsGrpc::with_default_caller,
-    ))
-    .max_decoding_message_size(max)
-    .max_encoding_message_size(max)
+    )
 }
 
-fn control_server(core: &Core, config: &ServerConfig, open: bool) -> ControlServer {
-    let max = config.limits.max_message_bytes;
-    ControlServer::new(trusts(
+fn control_adapter(core: &Core, config: &ServerConfig, open: bool) -> ControlGrpc {
+    trusts(
         ControlGrpc::new(core.clone(), &config.service_name),
         open,
         ControlGrpc::with_default_caller,
-    ))
-    .max_decoding_message_size(max)
-    .max_encoding_message_size(max)
+    )
+}
+
+fn operations_server(adapter: OperationsGrpc, config: &ServerConfig) -> OperationsServer {
+    let max = config.limits.max_message_bytes;
+    OperationsServer::new(adapter)
+        .max_decoding_message_size(max)
+        .max_encoding_message_size(max)
+}
+
+fn control_server(adapter: ControlGrpc, config: &ServerConfig) -> ControlServer {
+    let max = config.limits.max_message_bytes;
+    ControlServer::new(adapter)
+        .max_decoding_message_size(max)
+        .max_encoding_message_size(max)
 }
 
 fn public_routes(

@@ -21,7 +21,14 @@ pub struct Limits {
     pub max_concurrent_streams: u32,
     pub max_local_error_resets: usize,
     pub max_pending_accept_resets: usize,
+    /// The largest header list, h2's and HTTP/1's alike (counted as h2 does).
     pub max_header_list_bytes: u32,
+    /// HTTP/1: hyper's read buffer, which bounds the memory a half-sent
+    /// request head holds (one read may carry a head a little past it).
+    /// Above hyper's fixed URI limit (65,534 bytes), so that a long URI
+    /// gets 414 and not 431; the header limit itself is
+    /// `max_header_list_bytes`, as for h2 (src/server/head_limit.rs).
+    pub max_http1_head_bytes: usize,
     pub header_read_timeout: Duration,
     /// How long a TLS client may take over its handshake.
     pub tls_handshake_timeout: Duration,
@@ -37,6 +44,7 @@ impl Default for Limits {
             max_local_error_resets: 1024,
             max_pending_accept_resets: 20,
             max_header_list_bytes: 16 * 1024,
+            max_http1_head_bytes: 80 * 1024,
             header_read_timeout: Duration::from_secs(10),
             tls_handshake_timeout: Duration::from_secs(10),
             drain_timeout: Duration::from_secs(30),

@@ -100,6 +100,11 @@ impl<S: OperationStore> OperationStore for CachedStore<S> {
         Ok(inserted)
     }
 
+    /// Nothing to cache: an import only adds operations nobody has read.
+    async fn import(&self, ops: &[Operation]) -> Result<u64, StoreError> {
+        self.inner.import(ops).await
+    }
+
     async fn get(&self, name: &OperationName) -> Result<Option<Operation>, StoreError> {
         let epoch = {
             let mut state = self.lock();

@@ -10,6 +10,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sqlx::query::Query;
+use sqlx::query_builder::Separated;
 use sqlx::{ColumnIndex, Database, Decode, Encode, Row, Type};
 
 use crate::domain::{
@@ -176,6 +177,37 @@ impl Encoded {
             .bind(self.request_id)
             .bind(self.expire_time)
             .bind(self.version)
+    }
+
+    /// The columns [`Encoded::bind`] binds, in the same order, into one row
+    /// of a multi-row `VALUES`.
+    pub(crate) fn push_binds<DB>(self, row: &mut Separated<'_, DB, &'static str>)
+    where
+        DB: Database,
+        i64: for<'t> Encode<'t, DB> + Type<DB>,
+        Option<i64>: for<'t> Encode<'t, DB> + Type<DB>,
+        bool: for<'t> Encode<'t, DB> + Type<DB>,
+        Option<String>: for<'t> Encode<'t, DB> + Type<DB>,
+        Option<Vec<u8>>: for<'t> Encode<'t, DB> + Type<DB>,
+    {
+        row.push_bind(self.create_time)
+            .push_bind(self.update_time)
+            .push_bind(self.end_time)
+            .push_bind(self.done)
+            .push_bind(self.metadata.0)
+            .push_bind(self.metadata.1)
+            .push_bind(self.response.0)
+            .push_bind(self.response.1)
+            .push_bind(self.error_code)
+            .push_bind(self.error_message)
+            .push_bind(self.error_details)
+            .push_bind(self.cancel_requested_at)
+            .push_bind(self.cancel_deadline)
+            .push_bind(self.cancel_grace)
+            .push_bind(self.started)
+            .push_bind(self.request_id)
+            .push_bind(self.expire_time)
+            .push_bind(self.version);
     }
 }
 

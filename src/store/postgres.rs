@@ -32,7 +32,9 @@ use tracing::Instrument as _;
 use self::error::translate;
 use self::listener::Channels;
 use super::spans::write_span;
-use super::{ChangeFeed, Inserted, ListQuery, OperationStore, OutsideChange, StoreError, Swapped};
+use super::{
+    ChangeFeed, Inserted, ListQuery, OperationStore, OutsideChange, StoreError, Swapped, bulk,
+};
 use crate::domain::{Operation, OperationName};
 use crate::observe::{PoolProbe, PoolStats, Recorder};
 
@@ -330,6 +332,18 @@ impl OperationStore for PgStore {
     async fn insert(&self, op: &Operation) -> Result<Inserted, StoreError> {
         self.write("insert", statements::insert(&self.pool, op))
             .await
+    }
+
+    /// A statement per thousand. Other replicas are not notified: their
+    /// timers find an imported pending cancel deadline at their next scan.
+    async fn import(&self, ops: &[Operation]) -> Result<u64, StoreError> {
+        let mut inserted = 0;
+        for chunk in ops.chunks(bulk::CHUNK) {
+            inserted += self
+                .write("import", statements::import(&self.pool, chunk))
+                .await?;
+        }
+        Ok(inserted)
     }
 
     async fn get(&self, name: &OperationName) -> Result<Option<Operation>, StoreError> {

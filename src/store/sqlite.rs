@@ -25,7 +25,7 @@ use tokio::sync::OnceCell;
 
 use self::error::translate;
 use self::writer::{Request, Writer};
-use super::{Inserted, ListQuery, OperationStore, StoreError, Swapped};
+use super::{Inserted, ListQuery, OperationStore, StoreError, Swapped, bulk};
 use crate::domain::{Operation, OperationName};
 use crate::observe::Recorder;
 
@@ -166,6 +166,19 @@ impl OperationStore for SqliteStore {
     async fn insert(&self, op: &Operation) -> Result<Inserted, StoreError> {
         let op = op.clone();
         self.writer.submit(|reply| Request::Insert(op, reply)).await
+    }
+
+    /// A statement, and at most a commit, per thousand.
+    async fn import(&self, ops: &[Operation]) -> Result<u64, StoreError> {
+        let mut inserted = 0;
+        for chunk in ops.chunks(bulk::CHUNK) {
+            let chunk = chunk.to_vec();
+            inserted += self
+                .writer
+                .submit(|reply| Request::Import(chunk, reply))
+                .await?;
+        }
+        Ok(inserted)
     }
 
     async fn get(&self, name: &OperationName) -> Result<Option<Operation>, StoreError> {

@@ -1,7 +1,8 @@
 //! The REST side of a listener: routes an HTTP/JSON request to its RPC,
-//! builds the protobuf request, calls the gRPC routes in-process (through the
-//! same edge layer as gRPC clients, so deadlines, request ids and errors are
-//! handled once), and renders the answer as JSON or Google's error envelope.
+//! builds the protobuf request, calls the gRPC service in-process (through
+//! the same edge and auth layers as gRPC clients, so deadlines, request ids,
+//! limits, authentication and errors are handled once), and renders the
+//! answer as JSON or Google's error envelope.
 
 mod call;
 mod frame;
@@ -17,7 +18,7 @@ use bytes::Bytes;
 use futures::future::BoxFuture;
 use http::request::Parts;
 use http::{HeaderMap, Method, Request, Response, StatusCode, header};
-use http_body_util::{BodyExt, Limited};
+use http_body_util::{BodyExt, Full, Limited};
 use prost_reflect::{DescriptorPool, DynamicMessage};
 use tonic::Code;
 
@@ -27,7 +28,7 @@ use super::response::{RenderOptions, render_response};
 use super::router::{RouteResult, Router};
 use super::{Binding, PathBinding, TranscodeError};
 use call::{forward, grpc_path, grpc_request};
-use frame::{frame, frame_path_only};
+use frame::{encode_message, encode_path_only, frame};
 use reply::{
     json_response, method_not_allowed, no_route, openapi_response, refuse, status_response,
     unreadable_body,
@@ -74,11 +75,22 @@ pub const OPENAPI_PATH: &str = "/openapi.json";
 /// operations a busy server's clients poll at once, a few MB at most.
 const RENDER_CACHE_ENTRIES: NonZeroUsize = NonZeroUsize::new(1024).expect("not zero");
 
+/// A unary call's request message, in the extensions of the in-process
+/// request (whose body is empty). The service answers it with the bare
+/// response message as the body and its status in the headers: no frames,
+/// no trailers. A REST call's message is built here and rendered here, so
+/// framing it for tonic's codec to unframe, and the answer back, was work
+/// for nothing, and most of what a REST GET cost beyond bare hyper (see
+/// `grpc::UnaryMethods`, which serves it).
+#[derive(Clone, Debug)]
+pub struct UnaryCall(pub Bytes);
+
 /// A tower service for REST requests; `grpc` is the service that serves the
-/// same methods over gRPC. It receives each call as an HTTP/2 `POST` to
-/// `/package.Service/Method` with one uncompressed message frame and no
-/// `content-type` or `te` header (tonic's servers read neither), plus the
-/// forwarded headers and `grpc-timeout`.
+/// same methods over gRPC, behind the same layers. It receives each call as
+/// an HTTP/2 `POST` to `/package.Service/Method` with no `content-type` or
+/// `te` header, plus the forwarded headers and `grpc-timeout`: a unary call
+/// with its message as a [`UnaryCall`], a streaming one with one
+/// uncompressed message frame as its body.
 pub struct RestGateway<S> {
     shared: Arc<Shared>,
     /// Behind an `Arc`: the gateway is cloned for every request, and only
@@ -187,17 +199,19 @@ where
     let body = read_body(body, config.max_body_bytes)
         .await
         .map_err(|err| Box::new(unreadable_body(&err, config)))?;
-    let (framed, options) = encode(shared, &route, &parts, &body)?;
+    let (message, options) = encode(shared, &route, &parts, &body)?;
     let path = shared.grpc_path(route.index)?;
-    let mut call = grpc_request(path, framed, &parts.headers, &config.forwarded_headers);
+    let mut call = grpc_request(path, &parts.headers, &config.forwarded_headers);
     // What the connection put there (a TLS client's identity) goes along,
     // so the in-process call is authenticated as the REST request was.
     *call.extensions_mut() = parts.extensions.clone();
     if route.binding.method.is_server_streaming() {
+        *call.body_mut() = tonic::body::Body::new(Full::new(frame(&message)));
         let binding = route.binding.clone();
         let shared = Arc::clone(shared);
         return Ok(stream::stream_response(grpc, call, binding, options, shared).await);
     }
+    call.extensions_mut().insert(UnaryCall(message));
     let answer = forward(grpc, call)
         .await
         .map_err(|status| Box::new(status_response(&status, config)))?;
@@ -262,8 +276,8 @@ async fn admit(config: &GatewayConfig, parts: &Parts) -> Result<(), Refused> {
         .map_err(|status| Box::new(status_response(&status, config)))
 }
 
-/// The request message as one gRPC frame: straight from the path when the
-/// request carries nothing else, else built from path, query and body.
+/// The request message, encoded: straight from the path when the request
+/// carries nothing else, else built from path, query and body.
 fn encode(
     shared: &Shared,
     route: &Route<'_>,
@@ -276,8 +290,8 @@ fn encode(
         .get(route.index)
         .and_then(Option::as_ref)
         .filter(|_| body.is_empty() && query.is_none());
-    if let Some(framed) = plan.and_then(|plan| frame_path_only(plan, &route.path)) {
-        return Ok((framed, RenderOptions::default()));
+    if let Some(encoded) = plan.and_then(|plan| encode_path_only(plan, &route.path)) {
+        return Ok((encoded, RenderOptions::default()));
     }
     let content_type = parts
         .headers
@@ -286,7 +300,7 @@ fn encode(
     let (message, options) = build_request(route.binding, &route.path, query, body, content_type)
         .map_err(|err| Box::new(refuse(&err, &shared.config.domain)))?;
     // The message is rarely larger than the JSON it came from.
-    Ok((frame(&message, 64 + body.len()), options))
+    Ok((encode_message(&message, 64 + body.len()), options))
 }
 
 impl Shared {

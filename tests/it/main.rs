@@ -8,6 +8,7 @@
 
 mod support;
 
+mod abuse;
 mod architecture;
 mod auth;
 mod cli;

@@ -10,13 +10,13 @@
 
 use std::time::SystemTime;
 
-use sqlx::PgPool;
 use sqlx::postgres::PgRow;
+use sqlx::{PgPool, Postgres};
 
 use super::error::translate;
 use crate::domain::{Operation, OperationName};
 use crate::store::codec::{Encoded, decode as decode_row, micros, normalized, select_operations};
-use crate::store::{Inserted, ListQuery, StoreError, Swapped};
+use crate::store::{Inserted, ListQuery, StoreError, Swapped, bulk};
 
 /// The key of the page-token secret in `settings`.
 const PAGE_TOKEN_KEY: &str = "page_token_key";
@@ -228,6 +228,20 @@ pub(super) async fn insert(pool: &PgPool, op: &Operation) -> Result<Inserted, St
         "insert of {} kept conflicting with operations deleted meanwhile",
         op.name
     )))
+}
+
+/// New operations in one statement; those whose name or request id is
+/// taken (by any replica) are skipped. Returns how many were inserted.
+pub(super) async fn import(pool: &PgPool, ops: &[Operation]) -> Result<u64, StoreError> {
+    if ops.is_empty() {
+        return Ok(0);
+    }
+    let inserted = bulk::insert_many::<Postgres>(ops)?
+        .build()
+        .execute(pool)
+        .await
+        .map_err(translate)?;
+    Ok(inserted.rows_affected())
 }
 
 /// The compare-and-swap; `channel` is where to notify, if anywhere.

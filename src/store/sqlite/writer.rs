@@ -35,6 +35,8 @@ pub(super) type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 /// One write, with where to send its answer.
 pub(super) enum Request {
     Insert(Operation, Reply<Inserted>),
+    /// Many new operations in one statement (`SqliteStore::import`).
+    Import(Vec<Operation>, Reply<u64>),
     Swap(Operation, Reply<Swapped>),
     Delete(OperationName, Reply<bool>),
     PurgeExpired {
@@ -328,6 +330,7 @@ impl Request {
     fn operation(&self) -> &'static str {
         match self {
             Request::Insert(..) => "insert",
+            Request::Import(..) => "import",
             Request::Swap(..) => "swap",
             Request::Delete(..) => "delete",
             Request::PurgeExpired { .. } => "purge_expired",
@@ -339,6 +342,7 @@ impl Request {
     async fn apply(self, conn: &mut SqliteConnection) -> Answer {
         match self {
             Request::Insert(op, reply) => Answer::new(reply, writes::insert(conn, &op).await),
+            Request::Import(ops, reply) => Answer::new(reply, writes::import(conn, &ops).await),
             Request::Swap(op, reply) => Answer::new(reply, writes::swap(conn, &op).await),
             Request::Delete(name, reply) => Answer::new(reply, writes::delete(conn, &name).await),
             Request::PurgeExpired { now, limit, reply } => {
@@ -354,6 +358,7 @@ impl Request {
     fn failed(self, err: StoreError) -> Answer {
         match self {
             Request::Insert(_, reply) => Answer::new(reply, Err(err)),
+            Request::Import(_, reply) => Answer::new(reply, Err(err)),
             Request::Swap(_, reply) => Answer::new(reply, Err(err)),
             Request::Delete(_, reply) => Answer::new(reply, Err(err)),
             Request::PurgeExpired { reply, .. } => Answer::new(reply, Err(err)),

@@ -3,13 +3,13 @@
 //! nobody else writes in between. Each changes rows with at most one
 //! statement; the writer relies on that instead of savepoints.
 
-use sqlx::SqliteConnection;
+use sqlx::{Sqlite, SqliteConnection};
 
 use super::codec::{Encoded, decode, normalized, select_operations};
 use super::error::translate;
 use super::reads::{self, PAGE_TOKEN_KEY};
 use crate::domain::{Operation, OperationName};
-use crate::store::{Inserted, StoreError, Swapped};
+use crate::store::{Inserted, StoreError, Swapped, bulk};
 
 // DELETE ... LIMIT needs a compile-time option; a rowid subquery does not.
 pub(super) const PURGE_EXPIRED: &str = "DELETE FROM operations WHERE rowid IN (\
@@ -66,6 +66,23 @@ pub(super) async fn insert(
             op.name
         ))),
     }
+}
+
+/// New operations in one statement; those whose name or request id is
+/// taken are skipped. Returns how many were inserted.
+pub(super) async fn import(
+    conn: &mut SqliteConnection,
+    ops: &[Operation],
+) -> Result<u64, StoreError> {
+    if ops.is_empty() {
+        return Ok(0);
+    }
+    let inserted = bulk::insert_many::<Sqlite>(ops)?
+        .build()
+        .execute(&mut *conn)
+        .await
+        .map_err(translate)?;
+    Ok(inserted.rows_affected())
 }
 
 pub(super) async fn swap(

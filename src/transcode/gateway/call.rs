@@ -1,13 +1,12 @@
 //! The in-process gRPC call behind one REST request: the request it sends
-//! (path, frame, forwarded headers, deadline) and the answer it reads back.
+//! (path, forwarded headers, deadline) and the answer it reads back.
 
 use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, header};
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use tonic::Code;
 
 use super::BoxError;
-use super::frame::only_message;
 use crate::transcode::Binding;
 
 /// Headers of a REST request that travel on as gRPC metadata. Names are
@@ -33,15 +32,15 @@ pub(super) fn grpc_path(binding: &Binding) -> http::Uri {
     http::Uri::try_from(path).unwrap_or_default()
 }
 
-/// The in-process gRPC request for one REST call: `framed` is the request
-/// message as a gRPC frame.
+/// The in-process gRPC request for one REST call, without a body: a unary
+/// call's message goes in its extensions (`UnaryCall`), a streaming call's
+/// frame in its body.
 pub(super) fn grpc_request(
     path: http::Uri,
-    framed: Bytes,
     headers: &HeaderMap,
     extra_headers: &[HeaderName],
 ) -> Request<tonic::body::Body> {
-    let mut request = Request::new(tonic::body::Body::new(Full::new(framed)));
+    let mut request = Request::new(tonic::body::Body::empty());
     *request.method_mut() = Method::POST;
     *request.version_mut() = http::Version::HTTP_2;
     *request.uri_mut() = path;
@@ -97,7 +96,8 @@ where
     }
 }
 
-/// A unary call: the single response message, or the status.
+/// A unary call: the response message (the body holds it bare, see
+/// `UnaryCall`), or the status.
 pub(super) async fn forward<S>(
     grpc: S,
     request: Request<tonic::body::Body>,
@@ -108,7 +108,7 @@ where
 {
     let mut body = send(grpc, request).await?.into_body();
     // The frames are read one by one rather than collected: a unary answer
-    // is one data frame, kept as it is, then the trailers.
+    // is one data frame, kept as it is.
     let mut bytes = Bytes::new();
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|status| {
@@ -129,7 +129,7 @@ where
             }
         }
     }
-    only_message(bytes).map_err(tonic::Status::internal)
+    Ok(bytes)
 }
 
 /// The error status in gRPC headers or trailers; `None` when there is none
@@ -173,7 +173,6 @@ mod tests {
         headers.insert(extra.clone(), HeaderValue::from_static("p"));
         let request = grpc_request(
             http::Uri::from_static("/a.B/C"),
-            Bytes::new(),
             &headers,
             std::slice::from_ref(&extra),
         );

@@ -1,5 +1,7 @@
-//! gRPC message frames (a compression flag, a 4-byte length, the message):
-//! the in-process request is sent as one, and answers are read as them.
+//! Request messages as bytes, and gRPC message frames (a compression flag,
+//! a 4-byte length, the message): a streaming call's request is sent as
+//! one, and its answers are read as them. A unary call's message travels
+//! bare (see `UnaryCall`).
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use prost::Message;
@@ -11,29 +13,28 @@ use crate::transcode::request::PathOnlyPlan;
 /// A gRPC message frame's header: a compression flag and a 4-byte length.
 pub(super) const FRAME_HEADER: usize = 5;
 
-/// `message` as one gRPC message frame. One pass: encoded behind a
-/// placeholder header whose length is filled in after (measuring first
-/// would walk the dynamic message twice).
-pub(super) fn frame(message: &DynamicMessage, size_hint: usize) -> Bytes {
-    let mut framed = BytesMut::with_capacity(FRAME_HEADER + size_hint);
-    framed.put_bytes(0, FRAME_HEADER);
-    message.encode_raw(&mut framed);
-    seal_frame(framed)
+/// `message` encoded. One pass into a buffer of about the right size
+/// (measuring first would walk the dynamic message twice).
+pub(super) fn encode_message(message: &DynamicMessage, size_hint: usize) -> Bytes {
+    let mut encoded = BytesMut::with_capacity(size_hint);
+    message.encode_raw(&mut encoded);
+    encoded.freeze()
 }
 
-/// A path-only request as one frame, or `None` for the general builder.
-pub(super) fn frame_path_only(plan: &PathOnlyPlan, path: &[PathBinding]) -> Option<Bytes> {
+/// A path-only request encoded, or `None` for the general builder.
+pub(super) fn encode_path_only(plan: &PathOnlyPlan, path: &[PathBinding]) -> Option<Bytes> {
     let size: usize = path.iter().map(|bound| bound.value.len() + 8).sum();
-    let mut framed = BytesMut::with_capacity(FRAME_HEADER + size);
-    framed.put_bytes(0, FRAME_HEADER);
-    plan.encode(path, &mut framed).then(|| seal_frame(framed))
+    let mut encoded = BytesMut::with_capacity(size);
+    plan.encode(path, &mut encoded).then(|| encoded.freeze())
 }
 
-/// Writes the message length into a frame that starts with a placeholder
-/// header.
-fn seal_frame(mut framed: BytesMut) -> Bytes {
-    let length = u32::try_from(framed.len() - FRAME_HEADER).unwrap_or(u32::MAX);
-    framed[1..FRAME_HEADER].copy_from_slice(&length.to_be_bytes());
+/// `message` as one uncompressed gRPC message frame.
+pub(super) fn frame(message: &[u8]) -> Bytes {
+    let length = u32::try_from(message.len()).unwrap_or(u32::MAX);
+    let mut framed = BytesMut::with_capacity(FRAME_HEADER + message.len());
+    framed.put_u8(0);
+    framed.put_u32(length);
+    framed.extend_from_slice(message);
     framed.freeze()
 }
 
@@ -51,19 +52,6 @@ pub(super) fn next_message(buffer: &mut BytesMut) -> Option<Bytes> {
     Some(buffer.split_to(length).freeze())
 }
 
-/// The one uncompressed message of a unary answer's frame, or why not.
-pub(super) fn only_message(mut bytes: Bytes) -> Result<Bytes, &'static str> {
-    if bytes.len() < FRAME_HEADER || bytes[0] != 0 {
-        return Err("the response was not one uncompressed message");
-    }
-    bytes.advance(1);
-    let length = bytes.get_u32() as usize;
-    if bytes.len() < length {
-        return Err("the response message was cut short");
-    }
-    Ok(bytes.split_to(length))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,11 +66,9 @@ mod tests {
     }
 
     #[test]
-    fn only_message_refuses_compressed_or_short_frames() {
-        let whole = Bytes::from_static(&[0, 0, 0, 0, 2, 7, 8]);
-        assert_eq!(only_message(whole), Ok(Bytes::from_static(&[7, 8])));
-        assert!(only_message(Bytes::from_static(&[1, 0, 0, 0, 0])).is_err());
-        assert!(only_message(Bytes::from_static(&[0, 0, 0, 0, 9, 1])).is_err());
-        assert!(only_message(Bytes::from_static(&[0, 0])).is_err());
+    fn frame_is_a_flag_a_length_and_the_message() {
+        assert_eq!(&frame(b"ab")[..], &[0, 0, 0, 0, 2, b'a', b'b']);
+        let mut buffer = BytesMut::from(&frame(b"xyz")[..]);
+        assert_eq!(next_message(&mut buffer), Some(Bytes::from_static(b"xyz")));
     }
 }

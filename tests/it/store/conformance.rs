@@ -26,6 +26,8 @@ macro_rules! conformance_suite {
                 insert_answers_with_what_get_returns,
                 insert_with_taken_name_conflicts_with_existing,
                 insert_with_same_parent_and_request_id_conflicts,
+                import_stores_every_field_and_skips_what_is_taken,
+                import_of_several_chunks_lists_every_operation_once,
                 swap_with_current_version_writes,
                 swap_with_stale_version_returns_current,
                 swap_on_deleted_operation_returns_stale_none,
@@ -60,9 +62,11 @@ macro_rules! conformance_suite {
 }
 pub(crate) use conformance_suite;
 
+mod bulk;
 mod fixtures;
 mod scans;
 
+pub use bulk::*;
 pub use scans::*;
 
 pub async fn insert_then_get_returns_every_field<S: OperationStore>(store: S) {

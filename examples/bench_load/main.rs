@@ -1,6 +1,11 @@
 //! Load generator for bench/run.sh (not a test):
 //!
 //! - `get-body FILE NAME`: writes a gRPC-framed GetOperationRequest for h2load.
+//! - `descriptor-set FILE`: writes the descriptor set that registers the
+//!   realistic fixture's response type (pass it to `serve --descriptor-set`).
+//! - `fixture small|realistic CONTROL PUBLIC DIR`: makes the operation the
+//!   read benchmarks fetch, prints its name and writes what longrun answers
+//!   for it into DIR (see `fixture.rs`).
 //! - `create CONTROL PARENT`: creates one operation, prints its name.
 //! - `writes CONTROL PUBLIC CLIENTS SECONDS`: acknowledged Cancel + Complete
 //!   writes per second at CLIENTS concurrent clients.
@@ -19,6 +24,7 @@
 
 #![expect(
     clippy::print_stdout,
+    clippy::print_stderr,
     reason = "an example program reports to its terminal"
 )]
 
@@ -31,6 +37,8 @@ use longrun::pb::longrunning::{self as lro, operations_client::OperationsClient}
 use prost::Message;
 use tonic::transport::Channel;
 
+mod fixture;
+
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 const PARENT: &str = "projects/bench/locations/l";
@@ -40,7 +48,9 @@ async fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let arg = |i: usize| args.get(i).cloned().ok_or("missing argument");
     match args.first().map(String::as_str) {
-        Some("get-body") => get_body(&arg(1)?, &arg(2)?),
+        Some("get-body") => get_body(std::path::Path::new(&arg(1)?), &arg(2)?),
+        Some("descriptor-set") => fixture::descriptor_set(&arg(1)?),
+        Some("fixture") => fixture::fixture(&arg(1)?, &arg(2)?, &arg(3)?, &arg(4)?).await,
         Some("create") => {
             let mut control = OperationsControlClient::new(connect(&arg(1)?).await?);
             let op = control
@@ -59,7 +69,7 @@ async fn main() -> Result<()> {
         Some("watch-latency") => watch_latency(&arg(1)?, &arg(2)?, arg(3)?.parse()?).await,
         Some("rest-overhead") => rest_overhead(&arg(1)?, &arg(2)?, arg(3)?.parse()?).await,
         _ => {
-            Err("usage: bench_load get-body|create|writes|create-complete|watch-latency ...".into())
+            Err("usage: bench_load get-body|descriptor-set|fixture|create|writes|create-complete|watch-latency|rest-overhead ...".into())
         }
     }
 }
@@ -70,7 +80,7 @@ async fn connect(addr: &str) -> Result<Channel> {
         .await?)
 }
 
-fn get_body(path: &str, name: &str) -> Result<()> {
+fn get_body(path: &std::path::Path, name: &str) -> Result<()> {
     let message = lro::GetOperationRequest { name: name.into() }.encode_to_vec();
     let mut framed = vec![0u8];
     framed.extend_from_slice(&u32::try_from(message.len())?.to_be_bytes());
