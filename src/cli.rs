@@ -23,6 +23,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
 use crate::config::{LogFormat, ServeArgs};
+use crate::telemetry::traces::TraceExport;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -116,12 +117,22 @@ fn note(line: std::fmt::Arguments<'_>) {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    init_tracing(args.log_format);
-    let server = crate::server::start(args.into_config()).await?;
+    let traces = match args.trace_settings()? {
+        Some(settings) => Some(TraceExport::start(&settings)?),
+        None => None,
+    };
+    init_tracing(args.log_format, traces.as_ref());
+    let mut config = args.into_config();
+    config.traces = traces.is_some();
+    let server = crate::server::start(config).await?;
     let reloads = reload_on_hangup(server.policy_reloader())?;
     shutdown_signal().await?;
     reloads.abort();
     server.shutdown().await;
+    // After the drain, so the last calls' spans go out too.
+    if let Some(traces) = traces {
+        traces.shutdown().await;
+    }
     Ok(())
 }
 
@@ -140,21 +151,31 @@ fn reload_on_hangup(
     }))
 }
 
-fn init_tracing(format: LogFormat) {
+/// The logs on stderr, filtered by LONGRUN_LOG; and with traces on, the
+/// layer that exports the spans, with its own filter (the log's level does
+/// not decide which spans are sent).
+fn init_tracing(format: LogFormat, traces: Option<&TraceExport>) {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+
     let filter = tracing_subscriber::EnvFilter::try_from_env("LONGRUN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // Colour only for a person at a terminal: escape codes in a log file or
     // a collector make it hard to read and to grep.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
         && std::env::var_os("NO_COLOR").is_none();
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let logs = tracing_subscriber::fmt::layer()
         .with_ansi(ansi)
         .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
-    }
+    let logs = match format {
+        LogFormat::Text => logs.boxed(),
+        LogFormat::Json => logs.json().boxed(),
+    };
+    tracing_subscriber::registry()
+        .with(logs.with_filter(filter))
+        .with(traces.map(TraceExport::layer))
+        .init();
 }
 
 async fn shutdown_signal() -> anyhow::Result<()> {

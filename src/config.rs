@@ -5,6 +5,7 @@
 mod auth_args;
 mod telemetry_args;
 mod tls_args;
+mod trace_args;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -21,6 +22,10 @@ use crate::store::PgSettings;
 pub use auth_args::AuthArgs;
 pub use telemetry_args::TelemetryArgs;
 pub use tls_args::TlsArgs;
+pub use trace_args::{ProtocolArg, TraceArgs, TraceConfigError};
+
+/// --service-name when none is given.
+pub const DEFAULT_SERVICE_NAME: &str = "cloudaicompanion.googleapis.com";
 
 #[derive(Args, Clone, Debug)]
 pub struct ServeArgs {
@@ -139,11 +144,7 @@ pub struct ServeArgs {
 
     /// Your API's service name: the `domain` of every error's ErrorInfo,
     /// and (its first label) the default --permission-prefix.
-    #[arg(
-        long,
-        env = "LONGRUN_SERVICE_NAME",
-        default_value = "cloudaicompanion.googleapis.com"
-    )]
+    #[arg(long, env = "LONGRUN_SERVICE_NAME", default_value = DEFAULT_SERVICE_NAME)]
     pub service_name: String,
 
     /// Largest gRPC message (either way) or REST request body, in bytes.
@@ -192,6 +193,9 @@ pub struct ServeArgs {
     pub telemetry: TelemetryArgs,
 
     #[command(flatten)]
+    pub traces: TraceArgs,
+
+    #[command(flatten)]
     pub tls: TlsArgs,
 }
 
@@ -206,6 +210,18 @@ fn duration(text: &str) -> Result<Duration, String> {
 }
 
 impl ServeArgs {
+    /// Where trace spans are exported, from the flags and the process's
+    /// environment (OTEL_*), or `None` with traces off.
+    pub fn trace_settings(
+        &self,
+    ) -> Result<Option<crate::telemetry::traces::TraceSettings>, TraceConfigError> {
+        // Left at its default, --service-name yields to OTEL_SERVICE_NAME.
+        let given = self.service_name != DEFAULT_SERVICE_NAME
+            || std::env::var_os("LONGRUN_SERVICE_NAME").is_some();
+        self.traces
+            .settings(&self.service_name, given, |name| std::env::var(name).ok())
+    }
+
     pub fn into_config(self) -> ServerConfig {
         let auth = self.auth.into_settings(&self.service_name);
         ServerConfig {

@@ -12,14 +12,14 @@
 //! | module | owns | may use of the crate | must not use |
 //! |---|---|---|---|
 //! | `domain` | states, transitions, names, filters, `ErrorKind` | nothing | any crate but std, `thiserror`, `serde`, `base64` |
-//! | `store` | persistence, migrations, backends | `domain`, `observe` | `tonic`, `http`, `hyper`, `prometheus_client` |
-//! | `service` | use cases, authorization calls, wakeups, timers | `domain`, `store`, `auth`, `registry`, `observe`, but not `store::sqlite`, `store::postgres`, `store::SqliteStore`, `store::PgStore`, `store::PgSettings`, `store::CachedStore` | `tonic`, `http`, `hyper`, `sqlx`, `prometheus_client` |
+//! | `store` | persistence, migrations, backends | `domain`, `observe` | `tonic`, `http`, `hyper`, `prometheus_client`, `opentelemetry`, `tracing_opentelemetry` |
+//! | `service` | use cases, authorization calls, wakeups, timers | `domain`, `store`, `auth`, `registry`, `observe`, but not `store::sqlite`, `store::postgres`, `store::SqliteStore`, `store::PgStore`, `store::PgSettings`, `store::CachedStore` | `tonic`, `http`, `hyper`, `sqlx`, `prometheus_client`, `opentelemetry`, `tracing_opentelemetry` |
 //! | `auth` | tokens, principals, scopes, policy, access passes (`authorize_*`) | `domain`, `observe` | `tonic`, `sqlx` |
 //! | `grpc` | generated-trait impls, pb <-> domain, the one Code table | `domain`, `service`, `auth`, `pb` | `sqlx` |
 //! | `transcode` | REST routing, JSON mapping, the Code -> HTTP table | `pb`, `registry` | `sqlx` |
 //! | `registry` | the message types known at run time (descriptor pool) | `pb` | `tonic`, `sqlx` |
 //! | `observe` | the events layers report, and the `Recorder` handle they report through | nothing | any crate but std |
-//! | `telemetry` | metrics: their families, the per-call layer, the `/metrics` listener | `observe` | `sqlx` |
+//! | `telemetry` | metrics: their families, the per-call layer, the `/metrics` listener; traces: the per-call span layers, the OTLP export | `observe` | `sqlx` |
 //! | `pb` | the generated protobuf and gRPC code (in OUT_DIR) | nothing | — |
 //! | `server` | wiring, listeners, limits, lifecycle | any module | — |
 //! | `embed` | the library face for other tonic servers | any module | — |

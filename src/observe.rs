@@ -7,6 +7,10 @@
 //! a `Recorder` without learning what listens. The listener (Prometheus
 //! metrics, `telemetry::metrics`) implements `Sink`; the server hands the
 //! handle out. The default `Recorder` has no sink and costs one branch.
+//!
+//! The handle also says whether trace spans are wanted (`spans`): with
+//! traces off the stores and use cases open none, so the hot path does not
+//! even build a disabled span.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -76,24 +80,41 @@ pub trait Sink: Send + Sync + 'static {
 #[derive(Clone, Default)]
 pub struct Recorder {
     sink: Option<Arc<dyn Sink>>,
+    spans: bool,
 }
 
 impl std::fmt::Debug for Recorder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Recorder")
             .field("on", &self.sink.is_some())
+            .field("spans", &self.spans)
             .finish()
     }
 }
 
 impl Recorder {
     pub fn new(sink: Arc<dyn Sink>) -> Self {
-        Self { sink: Some(sink) }
+        Self {
+            sink: Some(sink),
+            spans: false,
+        }
+    }
+
+    /// The same handle, opening trace spans or not (`spans`).
+    #[must_use]
+    pub fn with_spans(mut self, on: bool) -> Self {
+        self.spans = on;
+        self
     }
 
     /// Whether anything listens (so a caller can skip reading the clock).
     pub fn is_on(&self) -> bool {
         self.sink.is_some()
+    }
+
+    /// Whether traces are on, so the caller should open its span.
+    pub fn spans(&self) -> bool {
+        self.spans
     }
 
     fn with(&self, event: impl FnOnce(&dyn Sink)) {

@@ -99,7 +99,7 @@ pub fn load_registry(paths: &[PathBuf]) -> Result<TypeRegistry, ServerError> {
 /// Opens everything and starts serving; returns once both listeners accept.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let metrics = config.metrics_listen.map(|_| Metrics::new());
-    let recorder = recorder_of(metrics.as_ref());
+    let recorder = recorder_of(metrics.as_ref(), &config);
     // Refuse an unsafe or broken security set-up before opening anything.
     let security = security::configure(&config, &recorder).await?;
     let opened = open_store_with(
@@ -112,8 +112,12 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     run(config, opened, security, metrics).await
 }
 
-fn recorder_of(metrics: Option<&Metrics>) -> Recorder {
-    metrics.map_or_else(Recorder::default, Metrics::recorder)
+/// The handle the use cases, stores and authenticator report through: to
+/// the metrics if any, and opening trace spans if traces are on.
+fn recorder_of(metrics: Option<&Metrics>, config: &ServerConfig) -> Recorder {
+    metrics
+        .map_or_else(Recorder::default, Metrics::recorder)
+        .with_spans(config.traces)
 }
 
 /// `start` on a store the caller opened (`config.database` is not used);
@@ -123,7 +127,7 @@ pub async fn start_with_store(
     store: Arc<dyn OperationStore>,
 ) -> Result<RunningServer, ServerError> {
     let metrics = config.metrics_listen.map(|_| Metrics::new());
-    let security = security::configure(&config, &recorder_of(metrics.as_ref())).await?;
+    let security = security::configure(&config, &recorder_of(metrics.as_ref(), &config)).await?;
     run(config, OpenedStore { store, feed: None }, security, metrics).await
 }
 
@@ -139,7 +143,7 @@ async fn run(
         registry,
         config.service.clone(),
         Arc::clone(&config.clock),
-        recorder_of(metrics.as_ref()),
+        recorder_of(metrics.as_ref(), &config),
     )
     .await?;
     let (public, public_addr) = listener::bind(config.listen)?;

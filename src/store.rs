@@ -4,7 +4,8 @@
 //! Owns: schemas, migrations, transactions, translating backend errors into
 //! `StoreError`. Uses only `domain` of the crate, and `observe` to report
 //! writes (not auth, service or the protocol layers), and no tonic, http or
-//! hyper: the store keeps
+//! hyper; its trace spans are plain `tracing` spans (spans.rs), opened only
+//! when the `Recorder` says traces are on. The store keeps
 //! what the domain decides and never decides anything itself, except the one
 //! thing only it can: compare-and-swap on an operation's version, which makes
 //! "first writer wins" hold across tasks and replicas.
@@ -14,6 +15,7 @@ mod cache;
 mod codec;
 mod feed;
 pub mod postgres;
+mod spans;
 pub mod sqlite;
 
 pub use cache::CachedStore;

@@ -1,7 +1,8 @@
 //! The service stack of one listening port: the web console (public port
 //! only), CORS (when configured), then the dispatch between gRPC/gRPC-Web and REST, both ending in the same tonic
 //! routes behind the same edge and authentication layers; with metrics on,
-//! each transport's calls are counted in front of the edge.
+//! each transport's calls are counted in front of the edge, and with traces
+//! on each call opens its span in front of that.
 
 use std::time::Duration;
 
@@ -16,6 +17,7 @@ use crate::console::ConsoleLayer;
 use crate::grpc::auth::AuthLayer;
 use crate::grpc::edge::GrpcEdgeLayer;
 use crate::telemetry::metrics::{Metrics, RpcMetricsLayer, Transport};
+use crate::telemetry::traces::{HttpTraceLayer, RpcTraceLayer};
 use crate::transcode::gateway::{GatewayConfig, RestGateway};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -32,6 +34,7 @@ pub fn port_service<M>(
     cors_origins: &[String],
     console: Option<ConsoleLayer>,
     metrics: Option<&Metrics>,
+    traces: bool,
 ) -> impl tower::Service<
     Request<Incoming>,
     Response = Response<tonic::body::Body>,
@@ -67,17 +70,28 @@ where
     // malformed timeout) count too; each transport has its own layer, and
     // gRPC-Web and REST are counted as the gRPC calls they turn into.
     let counted = |transport| RpcMetricsLayer::new(metrics, transport);
+    // The method's span covers the whole call. A REST request has its own
+    // span, opened before routing; the method's span of the gateway's
+    // in-process call is its child.
+    let traced = |transport| RpcTraceLayer::new(traces, transport);
     let grpc = behind_edge(edge.clone(), auth.clone()).service(routes);
     // REST reaches the same tonic services behind the same layers, without
     // the general router (see `rest_methods`).
-    let rest = counted(Transport::Rest).layer(behind_edge(edge, auth).service(rest_methods));
+    let rest = ServiceBuilder::new()
+        .layer(traced(Transport::Rest))
+        .layer(counted(Transport::Rest))
+        .service(behind_edge(edge, auth).service(rest_methods));
     let dispatch = Dispatch::new(
-        counted(Transport::Grpc).layer(grpc.clone()),
         ServiceBuilder::new()
+            .layer(traced(Transport::Grpc))
+            .layer(counted(Transport::Grpc))
+            .service(grpc.clone()),
+        ServiceBuilder::new()
+            .layer(traced(Transport::GrpcWeb))
             .layer(tonic_web::GrpcWebLayer::new())
             .layer(counted(Transport::GrpcWeb))
             .service(grpc),
-        RestGateway::new(gateway, rest),
+        HttpTraceLayer::new(traces).layer(RestGateway::new(gateway, rest)),
     );
     let cors = cors_layer(cors_origins);
     // Outside CORS: the console is a same-origin page, never called cross-origin.

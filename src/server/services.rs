@@ -93,6 +93,7 @@ pub(super) fn port_services(
         &config.cors_origins,
         Some(ConsoleLayer::new(config.console)),
         metrics,
+        config.traces,
     );
     let control = port_service(
         control_routes,
@@ -103,6 +104,7 @@ pub(super) fn port_services(
         &config.cors_origins,
         None,
         metrics,
+        config.traces,
     );
     Ok((public, control))
 }

@@ -80,6 +80,10 @@ pub struct ServerConfig {
     pub console: bool,
     /// Serve Prometheus metrics on this address (`--metrics-listen`).
     pub metrics_listen: Option<SocketAddr>,
+    /// Open trace spans: each call's, and the use cases' and stores' below
+    /// it. Whoever set up the `tracing` subscriber exports them (the
+    /// binary, with `--otlp-endpoint`); off, no span is even built.
+    pub traces: bool,
     /// The wall clock the use cases stamp and expire by. Tests give one
     /// that follows tokio's paused clock, so cancel graces and retention
     /// run on the same time as the timers that wait for them.
@@ -105,6 +109,7 @@ impl Default for ServerConfig {
             tls: TlsSettings::default(),
             console: true,
             metrics_listen: None,
+            traces: false,
             clock: Arc::new(SystemClock),
         }
     }

@@ -6,10 +6,12 @@
 
 use std::time::Duration;
 
+use tracing::Span;
+
 use super::{Core, ServiceError};
 use crate::auth::{
-    Caller, ListPass, OperationPass, ParentPass, Permission, authorize_list, authorize_operation,
-    authorize_parent,
+    AuthError, Caller, ListPass, OperationPass, ParentPass, Permission, authorize_list,
+    authorize_operation, authorize_parent,
 };
 use crate::domain::{NameError, OperationName, ParentName, duration_from_parts};
 
@@ -52,9 +54,11 @@ impl Core {
         permission: Permission,
         text: String,
     ) -> Result<OperationPass, ServiceError> {
+        let span = self.authorize_span(permission);
+        let _entered = span.enter();
         let name =
             OperationName::try_from(text).map_err(|err| malformed(caller, permission, err))?;
-        Ok(authorize_operation(caller, permission, name)?)
+        granted(&span, authorize_operation(caller, permission, name))
     }
 
     /// The parent named by `text` (a concrete location), if `caller` may do
@@ -65,8 +69,10 @@ impl Core {
         permission: Permission,
         text: &str,
     ) -> Result<ParentPass, ServiceError> {
+        let span = self.authorize_span(permission);
+        let _entered = span.enter();
         let parent = ParentName::parse(text).map_err(|err| malformed(caller, permission, err))?;
-        Ok(authorize_parent(caller, permission, parent)?)
+        granted(&span, authorize_parent(caller, permission, parent))
     }
 
     /// A pass to list the parent named by `text` (`-` for every location),
@@ -76,10 +82,31 @@ impl Core {
         caller: &Caller,
         text: &str,
     ) -> Result<ListPass, ServiceError> {
+        let span = self.authorize_span(Permission::List);
+        let _entered = span.enter();
         let parent = ParentName::parse_for_list(text)
             .map_err(|err| malformed(caller, Permission::List, err))?;
-        Ok(authorize_list(caller, parent)?)
+        granted(&span, authorize_list(caller, parent))
     }
+
+    /// The `authorize` trace span of one check; with traces off, none.
+    fn authorize_span(&self, permission: Permission) -> Span {
+        if self.recorder().spans() {
+            tracing::debug_span!(
+                "authorize",
+                longrun.permission = permission.verb(),
+                longrun.granted = tracing::field::Empty,
+            )
+        } else {
+            Span::none()
+        }
+    }
+}
+
+/// The policy's answer, noted on the span.
+fn granted<P>(span: &Span, answer: Result<P, AuthError>) -> Result<P, ServiceError> {
+    span.record("longrun.granted", answer.is_ok());
+    Ok(answer?)
 }
 
 /// A name that does not parse cannot be checked against the policy. A

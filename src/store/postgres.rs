@@ -27,9 +27,11 @@ use sqlx::{ConnectOptions, Connection};
 use tokio::sync::{OnceCell, mpsc};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
 
 use self::error::translate;
 use self::listener::Channels;
+use super::spans::write_span;
 use super::{
     ChangeFeed, Inserted, ListQuery, OperationStore, OutsideChange, StoreError, Swapped, bulk,
 };
@@ -298,13 +300,15 @@ impl PgStore {
         }
     }
 
-    /// `bounded`, timed as a store write.
+    /// `bounded`, timed as a store write, in its trace span.
     async fn write<T>(
         &self,
+        operation: &'static str,
         call: impl Future<Output = Result<T, StoreError>>,
     ) -> Result<T, StoreError> {
         let started = self.recorder.is_on().then(std::time::Instant::now);
-        let result = self.bounded(call).await;
+        let span = write_span(&self.recorder, "postgresql", operation);
+        let result = self.bounded(call).instrument(span).await;
         if let Some(started) = started {
             self.recorder.store_write(started.elapsed());
         }
@@ -326,7 +330,8 @@ impl PgStore {
 #[async_trait]
 impl OperationStore for PgStore {
     async fn insert(&self, op: &Operation) -> Result<Inserted, StoreError> {
-        self.write(statements::insert(&self.pool, op)).await
+        self.write("insert", statements::insert(&self.pool, op))
+            .await
     }
 
     /// A statement per thousand. Other replicas are not notified: their
@@ -334,7 +339,9 @@ impl OperationStore for PgStore {
     async fn import(&self, ops: &[Operation]) -> Result<u64, StoreError> {
         let mut inserted = 0;
         for chunk in ops.chunks(bulk::CHUNK) {
-            inserted += self.write(statements::import(&self.pool, chunk)).await?;
+            inserted += self
+                .write("import", statements::import(&self.pool, chunk))
+                .await?;
         }
         Ok(inserted)
     }
@@ -346,13 +353,13 @@ impl OperationStore for PgStore {
 
     async fn swap(&self, next: &Operation) -> Result<Swapped, StoreError> {
         let channel = self.channel_for(next);
-        self.write(statements::swap(&self.pool, next, channel))
+        self.write("swap", statements::swap(&self.pool, next, channel))
             .await
     }
 
     async fn delete(&self, name: &OperationName) -> Result<bool, StoreError> {
         let channel = self.notify.then_some(self.channels.changes.as_str());
-        self.write(statements::delete(&self.pool, name, channel))
+        self.write("delete", statements::delete(&self.pool, name, channel))
             .await
     }
 
@@ -375,8 +382,11 @@ impl OperationStore for PgStore {
     }
 
     async fn purge_expired(&self, now: SystemTime, limit: u32) -> Result<u64, StoreError> {
-        self.write(statements::purge_expired(&self.pool, now, limit))
-            .await
+        self.write(
+            "purge_expired",
+            statements::purge_expired(&self.pool, now, limit),
+        )
+        .await
     }
 
     async fn page_token_key(&self) -> Result<[u8; 32], StoreError> {

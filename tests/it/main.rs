@@ -30,3 +30,4 @@ mod scenarios;
 mod serving;
 mod store;
 mod tls;
+mod traces;

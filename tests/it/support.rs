@@ -3,6 +3,7 @@
 
 pub mod certs;
 pub mod logs;
+pub mod otlp_collector;
 pub mod postgres;
 pub mod proxy;
 

@@ -15,11 +15,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use sqlx::{Connection, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
+use tracing::{Instrument as _, Span};
 
 use super::error::{duplicate, translate};
 use super::{ConnectionPragmas, WriteStats, reads, writes};
 use crate::domain::{Operation, OperationName};
 use crate::observe::Recorder;
+use crate::store::spans::write_span;
 use crate::store::{Inserted, StoreError, Swapped};
 
 /// The most requests committed together. Bounds how long one transaction
@@ -52,7 +54,9 @@ pub(super) enum Request {
 
 enum Message {
     /// Boxed: an `Operation` is large and the queue holds many messages.
-    Write(Box<Request>),
+    /// The span is the caller's `store.write` (none with traces off): the
+    /// group commit that writes it is its child or links to it.
+    Write(Box<Request>, Span),
     /// Finish what was queued before this, then stop.
     Close(oneshot::Sender<()>),
 }
@@ -89,12 +93,18 @@ impl Writer {
     ) -> Result<T, StoreError> {
         let started = self.recorder.is_on().then(std::time::Instant::now);
         let (reply, answer) = oneshot::channel();
-        self.queue
-            .send(Message::Write(Box::new(request(reply))))
-            .await
-            .map_err(|_| StoreError::Closed)?;
-        // A dropped reply means the writer stopped without answering.
-        let answer = answer.await.unwrap_or(Err(StoreError::Closed));
+        let request = request(reply);
+        let span = write_span(&self.recorder, "sqlite", request.operation());
+        let message = Message::Write(Box::new(request), span.clone());
+        let written = async {
+            self.queue
+                .send(message)
+                .await
+                .map_err(|_| StoreError::Closed)?;
+            // A dropped reply means the writer stopped without answering.
+            answer.await.unwrap_or(Err(StoreError::Closed))
+        };
+        let answer = written.instrument(span).await;
         if let Some(started) = started {
             self.recorder.store_write(started.elapsed());
         }
@@ -126,11 +136,14 @@ async fn run(
     recorder: Recorder,
 ) {
     let mut batch = VecDeque::with_capacity(MAX_GROUP);
+    // The callers' spans of the requests taken into the group (only those
+    // traced).
+    let mut spans = Vec::new();
     let mut closing = None;
     loop {
         if batch.is_empty() && closing.is_none() {
             match inbox.recv().await {
-                Some(Message::Write(request)) => batch.push_back(*request),
+                Some(Message::Write(request, span)) => take(request, span, &mut batch, &mut spans),
                 Some(Message::Close(done)) => closing = Some(done),
                 // Every handle is gone: nobody can be waiting.
                 None => break,
@@ -138,13 +151,17 @@ async fn run(
         }
         while closing.is_none() && batch.len() < MAX_GROUP {
             match inbox.try_recv() {
-                Ok(Message::Write(request)) => batch.push_back(*request),
+                Ok(Message::Write(request, span)) => take(request, span, &mut batch, &mut spans),
                 Ok(Message::Close(done)) => closing = Some(done),
                 Err(_) => break,
             }
         }
         if !batch.is_empty() {
-            commit_group(&mut conn, &mut batch, &counters, &recorder).await;
+            let group = group_span(&spans, batch.len());
+            spans.clear();
+            commit_group(&mut conn, &mut batch, &counters, &recorder)
+                .instrument(group)
+                .await;
             continue;
         }
         if let Some(done) = closing.take() {
@@ -152,7 +169,7 @@ async fn run(
             inbox.close();
             while let Ok(message) = inbox.try_recv() {
                 match message {
-                    Message::Write(request) => request.fail(&StoreError::Closed),
+                    Message::Write(request, _) => request.fail(&StoreError::Closed),
                     Message::Close(other) => {
                         let _ = other.send(());
                     }
@@ -164,6 +181,32 @@ async fn run(
         }
     }
     close_connection(conn).await;
+}
+
+fn take(request: Box<Request>, span: Span, batch: &mut VecDeque<Request>, spans: &mut Vec<Span>) {
+    batch.push_back(*request);
+    if !span.is_none() {
+        spans.push(span);
+    }
+}
+
+/// `store.group_commit`: a child of the first traced request's
+/// `store.write`, following from the others' (a span has one parent; the
+/// other writes of the group are links). None when no request is traced.
+fn group_span(spans: &[Span], writes: usize) -> Span {
+    let Some((first, others)) = spans.split_first() else {
+        return Span::none();
+    };
+    let group = tracing::debug_span!(
+        parent: first,
+        "store.group_commit",
+        db.system.name = "sqlite",
+        longrun.writes = writes,
+    );
+    for other in others {
+        group.follows_from(other);
+    }
+    group
 }
 
 async fn close_connection(conn: SqliteConnection) {
@@ -283,6 +326,19 @@ impl Answer {
 }
 
 impl Request {
+    /// What the write is, for its trace span.
+    fn operation(&self) -> &'static str {
+        match self {
+            Request::Insert(..) => "insert",
+            Request::Import(..) => "import",
+            Request::Swap(..) => "swap",
+            Request::Delete(..) => "delete",
+            Request::PurgeExpired { .. } => "purge_expired",
+            Request::PageTokenKey { .. } => "page_token_key",
+            Request::Pragmas(_) => "pragmas",
+        }
+    }
+
     async fn apply(self, conn: &mut SqliteConnection) -> Answer {
         match self {
             Request::Insert(op, reply) => Answer::new(reply, writes::insert(conn, &op).await),

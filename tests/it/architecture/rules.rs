@@ -46,14 +46,29 @@ pub const RULES: &[Rule] = &[
         owns: "persistence, migrations, backends",
         uses: Some(&["domain", "observe"]),
         not_paths: &[],
-        crates: Crates::Not(&["tonic", "http", "hyper", "prometheus_client"]),
+        crates: Crates::Not(&[
+            "tonic",
+            "http",
+            "hyper",
+            "prometheus_client",
+            "opentelemetry",
+            "tracing_opentelemetry",
+        ]),
     },
     Rule {
         modules: &["service"],
         owns: "use cases, authorization calls, wakeups, timers",
         uses: Some(&["domain", "store", "auth", "registry", "observe"]),
         not_paths: CONCRETE_STORES,
-        crates: Crates::Not(&["tonic", "http", "hyper", "sqlx", "prometheus_client"]),
+        crates: Crates::Not(&[
+            "tonic",
+            "http",
+            "hyper",
+            "sqlx",
+            "prometheus_client",
+            "opentelemetry",
+            "tracing_opentelemetry",
+        ]),
     },
     Rule {
         modules: &["auth"],
@@ -85,7 +100,8 @@ pub const RULES: &[Rule] = &[
     },
     // The recorder handle is neutral ground: the layers that report events
     // (store, service, auth) may take it, and it names nothing, so taking it
-    // brings no metrics crate and no telemetry code into them.
+    // brings no metrics crate and no telemetry code into them. It also says
+    // whether to open trace spans, which they do with `tracing` alone.
     Rule {
         modules: &["observe"],
         owns: "the events layers report, and the `Recorder` handle they report through",
@@ -95,7 +111,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         modules: &["telemetry"],
-        owns: "metrics: their families, the per-call layer, the `/metrics` listener",
+        owns: "metrics: their families, the per-call layer, the `/metrics` listener; traces: the per-call span layers, the OTLP export",
         uses: Some(&["observe"]),
         not_paths: &[],
         crates: Crates::Not(&["sqlx"]),
