@@ -3,9 +3,11 @@
 use std::time::Duration;
 
 use longrun::domain::{CancelState, ErrorStatus, Outcome, RequestId};
-use longrun::store::{ListCursor, OperationStore};
+use longrun::store::OperationStore;
 
-use super::fixtures::{at, created, finished, name, names, payload, query, running};
+use super::fixtures::{
+    at, created, finished, name, names, newest_first, pages, payload, query, running,
+};
 
 pub async fn import_stores_every_field_and_skips_what_is_taken<S: OperationStore>(store: S) {
     let mut kept = running(name("kept"), at(1));
@@ -79,25 +81,11 @@ pub async fn import_of_several_chunks_lists_every_operation_once<S: OperationSto
     );
 
     let mut expected = ops;
-    expected.sort_by(|a, b| {
-        b.create_time
-            .cmp(&a.create_time)
-            .then_with(|| a.name.as_str().cmp(b.name.as_str()))
-    });
-    let mut seen = Vec::new();
-    let mut q = query(Some("l"), 1_000, at(10_000));
-    loop {
-        let page = store.list(&q).await.expect("list");
-        assert!(
-            seen.len() + page.len() <= expected.len(),
-            "more rows than imported"
-        );
-        let Some(last) = page.last() else { break };
-        q.after = Some(ListCursor {
-            create_time: last.create_time,
-            name: last.name.to_string(),
-        });
-        seen.extend(page);
-    }
+    newest_first(&mut expected);
+    let seen: Vec<_> = pages(&store, query(Some("l"), 1_000, at(10_000)), expected.len())
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
     assert_eq!(names(&seen), names(&expected));
 }

@@ -3,7 +3,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use longrun::domain::{CancelState, Operation, OperationName, Outcome, Payload};
-use longrun::store::{Inserted, ListQuery, OperationStore};
+use longrun::store::{Inserted, ListCursor, ListQuery, OperationStore};
 
 /// A fixed instant with whole microseconds, which every backend keeps.
 pub(super) fn at(secs: u64) -> SystemTime {
@@ -86,4 +86,38 @@ pub(super) fn query(location: Option<&str>, limit: u32, now: SystemTime) -> List
 
 pub(super) fn names(ops: &[Operation]) -> Vec<String> {
     ops.iter().map(|op| op.name.to_string()).collect()
+}
+
+/// Sorts `ops` in list order: newest `create_time` first, then by name.
+pub(super) fn newest_first(ops: &mut [Operation]) {
+    ops.sort_by(|a, b| {
+        b.create_time
+            .cmp(&a.create_time)
+            .then_with(|| a.name.as_str().cmp(b.name.as_str()))
+    });
+}
+
+/// Every page of the scan `q` starts, following each page's last row to an
+/// empty page. Fails once the pages hold more than `most` rows: a cursor
+/// that does not advance would page forever.
+pub(super) async fn pages<S: OperationStore>(
+    store: &S,
+    mut q: ListQuery,
+    most: usize,
+) -> Vec<Vec<Operation>> {
+    let mut pages = Vec::new();
+    let mut rows = 0;
+    loop {
+        let page = store.list(&q).await.expect("list");
+        let Some(last) = page.last() else {
+            return pages;
+        };
+        q.after = Some(ListCursor {
+            create_time: last.create_time,
+            name: last.name.to_string(),
+        });
+        rows += page.len();
+        assert!(rows <= most, "more rows than stored ({rows} > {most})");
+        pages.push(page);
+    }
 }

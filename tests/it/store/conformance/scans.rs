@@ -4,9 +4,11 @@ use std::collections::HashSet;
 use std::time::{Duration, SystemTime};
 
 use longrun::domain::{CancelState, Operation};
-use longrun::store::{ListCursor, OperationStore};
+use longrun::store::OperationStore;
 
-use super::fixtures::{at, created, finished, name, name_in, names, query, running};
+use super::fixtures::{
+    at, created, finished, name, name_in, names, newest_first, pages, query, running,
+};
 
 pub async fn list_pages_return_every_operation_once_in_order<S: OperationStore>(store: S) {
     // 250 operations, 25 distinct create times: most ties are broken by name.
@@ -16,30 +18,12 @@ pub async fn list_pages_return_every_operation_once_in_order<S: OperationStore>(
         let op = running(name(&id), at(i % 25));
         all.push(created(&store, &op).await);
     }
-    all.sort_by(|a, b| {
-        b.create_time
-            .cmp(&a.create_time)
-            .then_with(|| a.name.as_str().cmp(b.name.as_str()))
-    });
+    newest_first(&mut all);
 
     for page_size in [1, 7, 50, 250, 1000] {
-        let mut seen = Vec::new();
-        let mut q = query(Some("l"), page_size, at(10_000));
-        loop {
-            let page = store.list(&q).await.expect("list");
-            assert!(page.len() <= page_size as usize);
-            // A cursor that does not advance would page forever.
-            assert!(
-                seen.len() + page.len() <= all.len(),
-                "page size {page_size}: more rows than stored"
-            );
-            let Some(last) = page.last() else { break };
-            q.after = Some(ListCursor {
-                create_time: last.create_time,
-                name: last.name.to_string(),
-            });
-            seen.extend(page);
-        }
+        let pages = pages(&store, query(Some("l"), page_size, at(10_000)), all.len()).await;
+        assert!(pages.iter().all(|page| page.len() <= page_size as usize));
+        let seen: Vec<_> = pages.into_iter().flatten().collect();
         assert_eq!(names(&seen), names(&all), "page size {page_size}");
     }
 }
@@ -64,13 +48,6 @@ pub async fn list_by_done_pages_through_that_state_only<S: OperationStore>(store
             done_ops.push(done);
         }
     }
-    let newest_first = |ops: &mut Vec<Operation>| {
-        ops.sort_by(|a, b| {
-            b.create_time
-                .cmp(&a.create_time)
-                .then_with(|| a.name.as_str().cmp(b.name.as_str()))
-        });
-    };
     newest_first(&mut running_ops);
     newest_first(&mut done_ops);
     for (done, expected, location) in [
@@ -82,20 +59,14 @@ pub async fn list_by_done_pages_through_that_state_only<S: OperationStore>(store
             .iter()
             .filter(|op| location.is_none_or(|l| op.name.location() == l))
             .collect();
-        let mut seen = Vec::new();
         let mut q = query(location, 7, at(200));
         q.done = Some(done);
-        loop {
-            let page = store.list(&q).await.expect("list");
-            assert!(page.iter().all(|op| op.is_done() == done));
-            let Some(last) = page.last() else { break };
-            q.after = Some(ListCursor {
-                create_time: last.create_time,
-                name: last.name.to_string(),
-            });
-            seen.extend(page);
-            assert!(seen.len() <= expected.len(), "more rows than stored");
-        }
+        let seen: Vec<_> = pages(&store, q, expected.len())
+            .await
+            .into_iter()
+            .flatten()
+            .collect();
+        assert!(seen.iter().all(|op| op.is_done() == done));
         let expected: Vec<Operation> = expected.into_iter().cloned().collect();
         assert_eq!(
             names(&seen),
