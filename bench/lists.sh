@@ -20,7 +20,7 @@ if [ -n "${SMOKE:-}" ]; then
   samples=${SAMPLES:-3}; profile=debug
 fi
 [ ${#sizes[@]} -gt 0 ] || sizes=(10000 100000 1000000)
-samples=${SAMPLES:-200}
+samples=${samples:-${SAMPLES:-200}}
 stores=${STORES:-sqlite postgres}
 pg=${PG_URL:-postgres://postgres@127.0.0.1:5432}
 db="longrun_lists_$$"
