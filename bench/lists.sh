@@ -25,29 +25,12 @@ stores=${STORES:-sqlite postgres}
 pg=${PG_URL:-postgres://postgres@127.0.0.1:5432}
 db="longrun_lists_$$"
 
-cargo build --profile "${profile/debug/dev}" --quiet --bin longrun --example bench_lists
-bin="${CARGO_TARGET_DIR:-target}/$profile"
-work=$(mktemp -d)
-server=""
-cleanup() {
-  [ -n "$server" ] && kill "$server" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$work"
-  psql "$pg/postgres" -qc "drop database if exists $db with (force)" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-wait_port() { for _ in $(seq 300); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return; sleep 0.1; done; echo "port $1 never opened"; exit 1; }
+. bench/lib.sh
+bench_setup bench_lists
 
 for store in $stores; do
-  case "$store" in
-    sqlite) url="sqlite://$work/lists.db" ;;
-    postgres)
-      if ! psql "$pg/postgres" -qc "create database $db" >/dev/null 2>&1; then
-        echo "== postgres: not reachable at $pg, skipped"; continue
-      fi
-      url="$pg/$db"; "$bin/longrun" migrate --database "$url" ;;
-    *) echo "unknown store $store"; exit 2 ;;
-  esac
+  bench_store_url "$store" lists || continue
+  if [ "$store" = postgres ]; then "$bin/longrun" migrate --database "$url"; fi
   for n in "${sizes[@]}"; do
     echo "== $store, $n operations"
     "$bin/examples/bench_lists" load "$url" "$n"

@@ -21,18 +21,8 @@ if [ -n "${SMOKE:-}" ]; then
   seconds=1; clients=${CLIENTS:-16}; profile=debug; per_client=20; strace_per_client=5
 fi
 
-cargo build --profile "${profile/debug/dev}" --quiet --bin longrun --example bench_load
-bin="${CARGO_TARGET_DIR:-target}/$profile"
-work=$(mktemp -d)
-server=""
-cleanup() {
-  [ -n "$server" ] && kill "$server" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$work"
-  psql "$pg/postgres" -qc "drop database if exists $db with (force)" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-wait_port() { for _ in $(seq 300); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return; sleep 0.1; done; echo "port $1 never opened"; exit 1; }
+. bench/lib.sh
+bench_setup bench_load
 serve() {
   LONGRUN_LOG=warn "$@" serve --listen 127.0.0.1:19480 --control-listen 127.0.0.1:19481 \
     --database "$url" --console=false & server=$!
@@ -46,15 +36,7 @@ stop() {
 }
 
 for store in $stores; do
-  case "$store" in
-    sqlite) url="sqlite://$work/writes.db" ;;
-    postgres)
-      if ! psql "$pg/postgres" -qc "create database $db" >/dev/null 2>&1; then
-        echo "== postgres: not reachable at $pg, skipped"; continue
-      fi
-      url="$pg/$db" ;;
-    *) echo "unknown store $store"; exit 2 ;;
-  esac
+  bench_store_url "$store" writes || continue
   echo "== $store: Cancel or Complete, $clients clients, ${seconds}s"
   serve "$bin/longrun"
   OPS_PER_CLIENT=$per_client "$bin/examples/bench_load" writes 127.0.0.1:19481 127.0.0.1:19480 "$clients" "$seconds"
