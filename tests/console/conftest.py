@@ -30,6 +30,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 REPO = Path(__file__).resolve().parents[2]
+
+sys.path.insert(0, str(REPO / "tests" / "pysupport"))
+from longrun_process import die_with_parent, free_ports  # noqa: E402
+
 READY_WITHIN_S = 30.0
 STOP_WITHIN_S = 40.0
 # How long a test waits for the page to show something.
@@ -40,17 +44,6 @@ LONGRUN_METADATA = "type.googleapis.com/longrun.v1.OperationMetadata"
 # field; registered with --descriptor-set (see job_descriptor_set).
 JOB_METADATA = "type.googleapis.com/consoletest.v1.JobMetadata"
 IMPORT_RESULT = "type.googleapis.com/consoletest.v1.ImportResult"
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
 
 
 def job_descriptor_set() -> bytes:
@@ -226,13 +219,6 @@ class Server:
         return self.log_path.read_text(errors="replace")
 
 
-def _die_with_parent() -> None:
-    """In the child before exec: if pytest is killed, the server gets SIGTERM."""
-    import ctypes
-
-    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
 def binary() -> Path:
     path = Path(os.environ.get("LONGRUN_BIN", "target/debug/longrun"))
     if not path.is_absolute():
@@ -284,7 +270,7 @@ def start_server(workdir: Path, *args: str):
                 *args,
             ],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            preexec_fn=die_with_parent if sys.platform == "linux" else None,
         )
     try:
         _wait_ready(proc, server)

@@ -35,24 +35,16 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
+sys.path.insert(0, str(REPO / "tests" / "pysupport"))
+from longrun_process import die_with_parent, free_ports, longrun_binary  # noqa: E402
+
+
 # The server's cancel grace for operations created without one; tests that
 # let the grace run out set a shorter one per operation.
 CANCEL_GRACE = "5s"
 WAIT_CAP = "5s"
 READY_WITHIN_S = 30.0
 STOP_WITHIN_S = 40.0
-
-
-def free_ports(count: int) -> list[int]:
-    """Ports free on loopback now, all different (held open together)."""
-    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
 
 
 class ControlError(Exception):
@@ -193,27 +185,6 @@ def producer_descriptor_set() -> bytes:
     return files.SerializeToString()
 
 
-def _die_with_parent() -> None:
-    """Runs in the child before exec: if pytest itself is killed (run.sh's
-    timeout), the server gets SIGTERM instead of living on."""
-    import ctypes
-
-    PR_SET_PDEATHSIG = 1
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def _binary() -> Path:
-    path = Path(os.environ.get("LONGRUN_BIN", "target/debug/longrun"))
-    if not path.is_absolute():
-        path = REPO / path
-    if not path.is_file():
-        pytest.exit(
-            f"longrun binary not found at {path}: build it (cargo build) or set LONGRUN_BIN",
-            returncode=3,
-        )
-    return path
-
-
 def _wait_ready(proc: subprocess.Popen, server: Server) -> None:
     """Both ports accept connections and the public REST route answers."""
     deadline = time.monotonic() + READY_WITHIN_S
@@ -259,7 +230,7 @@ def stop_server(proc: subprocess.Popen, log) -> None:
 @pytest.fixture(scope="session", params=MODES, ids=lambda mode: mode.name)
 def server(request, tmp_path_factory) -> Server:
     mode: Mode = request.param
-    binary = _binary()
+    binary = longrun_binary()
     public_port, control_port = free_ports(2)
     public_addr = f"127.0.0.1:{public_port}"
     control_addr = f"127.0.0.1:{control_port}"
@@ -288,7 +259,7 @@ def server(request, tmp_path_factory) -> Server:
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            preexec_fn=die_with_parent if sys.platform == "linux" else None,
         )
     server = Server(
         public_addr=public_addr,

@@ -29,12 +29,10 @@ from conftest import (
     stop_server,
     Control,
     Server,
-    _binary,
-    _die_with_parent,
     _wait_ready,
-    free_ports,
     NO_METADATA,
 )
+from longrun_process import die_with_parent, free_ports, longrun_binary
 
 OPS = "google.longrunning.Operations"
 
@@ -59,7 +57,7 @@ def metered(tmp_path_factory):
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [
-                str(_binary()),
+                str(longrun_binary()),
                 "serve",
                 "--listen", server.public_addr,
                 "--control-listen", server.control_addr,
@@ -69,7 +67,7 @@ def metered(tmp_path_factory):
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            preexec_fn=die_with_parent if sys.platform == "linux" else None,
         )
     try:
         _wait_ready(proc, server)

@@ -27,7 +27,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from google.api_core import exceptions, operations_v1
 
-from conftest import READY_WITHIN_S, Control, stop_server, _binary, _die_with_parent, free_ports
+from conftest import READY_WITHIN_S, Control, stop_server
+from longrun_process import die_with_parent, free_ports, longrun_binary
 
 GOOD = "spiffe://longrun.test/ns/py/sa/reader"
 OTHER = "spiffe://longrun.test/ns/py/sa/stranger"
@@ -116,7 +117,7 @@ def _start(workdir: Path, client_ca: Ca | None):
     public_addr = f"127.0.0.1:{public_port}"
     control_addr = f"127.0.0.1:{control_port}"
     args = [
-        str(_binary()),
+        str(longrun_binary()),
         "serve",
         "--listen", public_addr,
         "--control-listen", control_addr,
@@ -138,7 +139,7 @@ def _start(workdir: Path, client_ca: Ca | None):
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            preexec_fn=die_with_parent if sys.platform == "linux" else None,
         )
     server = TlsServer(public_addr, Control(f"http://{control_addr}"), ca, log_path)
     _wait_ready(proc, server, control_addr)

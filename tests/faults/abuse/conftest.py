@@ -31,6 +31,10 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
+
+sys.path.insert(0, str(REPO / "tests" / "pysupport"))
+from longrun_process import die_with_parent, free_ports, longrun_binary  # noqa: E402
+
 SMOKE = os.environ.get("LONGRUN_ABUSE_SMOKE", "") not in ("", "0")
 READY_WITHIN_S = 30.0
 STOP_WITHIN_S = 40.0
@@ -47,39 +51,6 @@ PROBE_OPERATION = "projects/abuse/locations/here/operations/probe"
 
 def scaled(full: int, smoke: int) -> int:
     return smoke if SMOKE else full
-
-
-def free_ports(count: int) -> list[int]:
-    """Ports free on loopback now, all different (held open together)."""
-    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
-
-
-def _die_with_parent() -> None:
-    """Runs in the child before exec: if pytest itself is killed (run.sh's
-    timeout), the server gets SIGTERM instead of living on."""
-    import ctypes
-
-    PR_SET_PDEATHSIG = 1
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def _binary() -> Path:
-    path = Path(os.environ.get("LONGRUN_BIN", "target/debug/longrun"))
-    if not path.is_absolute():
-        path = REPO / path
-    if not path.is_file():
-        pytest.exit(
-            f"longrun binary not found at {path}: build it (cargo build) or set LONGRUN_BIN",
-            returncode=3,
-        )
-    return path
 
 
 @dataclass
@@ -162,13 +133,13 @@ def server(tmp_path) -> Server:
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [
-                str(_binary()), "serve",
+                str(longrun_binary()), "serve",
                 "--listen", f"127.0.0.1:{public_port}",
                 "--control-listen", f"127.0.0.1:{control_port}",
                 "--database", "sqlite::memory:",
             ],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            preexec_fn=die_with_parent if sys.platform == "linux" else None,
         )
     server = Server(proc, f"127.0.0.1:{public_port}", f"127.0.0.1:{control_port}", log_path)
     try:
