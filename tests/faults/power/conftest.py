@@ -65,6 +65,10 @@ class Server:
     def assert_alive(self) -> None:
         assert self.proc.poll() is None, f"longrun exited with {self.proc.returncode}:\n{self.log()}"
 
+    def kill(self) -> None:
+        """SIGKILL, at once: what a power cut does to the process."""
+        _kill(self)
+
     def stop(self) -> None:
         """SIGTERM to longrun itself (strace passes nothing on), then a clean
         exit within STOP_WITHIN_S."""
@@ -126,15 +130,24 @@ def _wait_ready(server: Server) -> None:
             time.sleep(0.05)
 
 
-def start_server(workdir: Path, database: str, *, trace: Path | None = None, strace_args: list[str] = ()) -> Server:
+def start_server(
+    workdir: Path,
+    database: str,
+    *,
+    trace: Path | None = None,
+    strace_args: list[str] = (),
+    extra_env: dict[str, str] | None = None,
+) -> Server:
     """`longrun serve` on free ports with `database`; under strace writing
-    to `trace` when given. The caller stops it (`Server.stop`)."""
+    to `trace` when given; `extra_env` on top of the environment. The
+    caller stops it (`Server.stop`)."""
     public_port, control_port = free_ports(2)
     log_path = workdir / f"server-{public_port}.log"
     # Every flag also reads LONGRUN_<NAME>: none of the caller's may change
     # the server under test (LONGRUN_LOG aside).
     env = {k: v for k, v in os.environ.items() if not k.startswith("LONGRUN_")}
     env["LONGRUN_LOG"] = os.environ.get("LONGRUN_LOG", "warn")
+    env.update(extra_env or {})
     command = [
         str(longrun_binary()), "serve",
         "--listen", f"127.0.0.1:{public_port}",
