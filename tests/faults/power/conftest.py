@@ -65,13 +65,22 @@ class Server:
     def assert_alive(self) -> None:
         assert self.proc.poll() is None, f"longrun exited with {self.proc.returncode}:\n{self.log()}"
 
+    def _signal_state(self) -> str:
+        """What the kernel says of the process's signals, for a failure."""
+        try:
+            status = Path(f"/proc/{self.pid}/status").read_text().splitlines()
+        except OSError as err:
+            return f"no /proc status: {err}"
+        keep = ("State", "TracerPid", "Threads", "SigPnd", "ShdPnd", "SigBlk", "SigCgt")
+        return ", ".join(line.replace("\t", " ") for line in status if line.split(":")[0] in keep)
+
     def kill(self) -> None:
         """SIGKILL, at once: what a power cut does to the process."""
         _kill(self)
 
     def stop(self) -> None:
-        """SIGTERM to longrun itself (strace passes nothing on), then a clean
-        exit within STOP_WITHIN_S."""
+        """SIGTERM to longrun itself (strace passes nothing on; it exits
+        with its tracee's status), then a clean exit within STOP_WITHIN_S."""
         if self.proc.poll() is None:
             try:
                 os.kill(self.pid, signal.SIGTERM)
@@ -80,32 +89,44 @@ class Server:
             try:
                 self.proc.wait(timeout=STOP_WITHIN_S)
             except subprocess.TimeoutExpired:
+                state = self._signal_state()
                 _kill(self)
-                pytest.fail(f"longrun did not stop within {STOP_WITHIN_S}s of SIGTERM:\n{self.log()}")
+                pytest.fail(f"longrun did not stop within {STOP_WITHIN_S}s of SIGTERM ({state}):\n{self.log()}")
         assert self.proc.returncode == 0, f"longrun exited with {self.proc.returncode}:\n{self.log()}"
 
 
 def _kill(server: Server) -> None:
-    for pid in {server.pid, server.proc.pid}:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    server.proc.wait()
+    """SIGKILL to longrun; strace, if it runs it, then ends by itself and
+    flushes its trace (killed too if it does not within 10 s)."""
+    try:
+        os.kill(server.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    try:
+        server.proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.proc.kill()
+        server.proc.wait()
 
 
 def _traced_pid(strace: subprocess.Popen) -> int:
-    """The pid strace started (setpriv execs longrun in place)."""
+    """The pid of longrun under strace: the child that runs the binary
+    (strace first forks short-lived children of its own to test ptrace;
+    setpriv execs longrun in place)."""
+    binary = longrun_binary().resolve()
     deadline = time.monotonic() + READY_WITHIN_S
     path = Path(f"/proc/{strace.pid}/task/{strace.pid}/children")
     while time.monotonic() < deadline:
-        children = path.read_text().split() if path.exists() else []
-        if children:
-            return int(children[0])
+        for child in path.read_text().split() if path.exists() else []:
+            try:
+                if Path(f"/proc/{child}/exe").resolve() == binary:
+                    return int(child)
+            except OSError:
+                continue
         if strace.poll() is not None:
             raise RuntimeError(f"strace exited with {strace.returncode}")
-        time.sleep(0.02)
-    raise RuntimeError("strace started nothing")
+        time.sleep(0.01)
+    raise RuntimeError("strace did not start longrun")
 
 
 def _wait_ready(server: Server) -> None:

@@ -7,7 +7,9 @@
  * over FILE, and removes every file that was never synced: all that was
  * written but not yet synced is gone, which the page cache a `kill -9`
  * leaves behind would otherwise hide. Directory syncs are not modelled (a
- * file counts from its first sync on).
+ * file counts from its first sync on, and an unlink, which takes the copy
+ * with it, counts at once: a file made again under the same name never
+ * gets an old life's copy back).
  *
  * While the file named by $POWERCUT_LIE exists, syncs succeed and keep
  * nothing: a server that skips its fsyncs, for the test's control run.
@@ -29,6 +31,8 @@
 
 static int (*real_fsync)(int);
 static int (*real_fdatasync)(int);
+static int (*real_unlink)(const char *);
+static int (*real_unlinkat)(int, const char *, int);
 
 static int under_dir(const char *path) {
   const char *dir = getenv("POWERCUT_DIR");
@@ -111,4 +115,47 @@ int fdatasync(int fd) {
   if (real_fdatasync == NULL) real_fdatasync = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
   if (real_fdatasync(fd) != 0) return -1;
   return keep(fd) == 0 ? 0 : (errno = EIO, -1);
+}
+
+/* The copy of a file that is unlinked goes with it (SQLite deletes its
+ * journal, and its WAL on a clean close, then makes them anew). */
+static void forget(int dirfd, const char *name) {
+  char path[2 * PATH_MAX + 2], durable[2 * PATH_MAX + 16];
+  if (name[0] == '/') {
+    snprintf(path, sizeof path, "%s", name);
+  } else {
+    char link[64], dir[PATH_MAX];
+    ssize_t len;
+    if (dirfd == AT_FDCWD) {
+      if (getcwd(dir, sizeof dir) == NULL) return;
+    } else {
+      snprintf(link, sizeof link, "/proc/self/fd/%d", dirfd);
+      len = readlink(link, dir, sizeof dir - 1);
+      if (len < 0) return;
+      dir[len] = '\0';
+    }
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+  }
+  if (!under_dir(path)) return;
+  snprintf(durable, sizeof durable, "%s.durable", path);
+  real_unlink(durable);
+}
+
+int unlink(const char *path) {
+  int saved = errno;
+  if (real_unlink == NULL) real_unlink = (int (*)(const char *))dlsym(RTLD_NEXT, "unlink");
+  if (real_unlink(path) != 0) return -1;
+  forget(AT_FDCWD, path);
+  errno = saved;
+  return 0;
+}
+
+int unlinkat(int dirfd, const char *path, int flags) {
+  int saved = errno;
+  if (real_unlinkat == NULL) real_unlinkat = (int (*)(int, const char *, int))dlsym(RTLD_NEXT, "unlinkat");
+  if (real_unlink == NULL) real_unlink = (int (*)(const char *))dlsym(RTLD_NEXT, "unlink");
+  if (real_unlinkat(dirfd, path, flags) != 0) return -1;
+  if ((flags & AT_REMOVEDIR) == 0) forget(dirfd, path);
+  errno = saved;
+  return 0;
 }
