@@ -28,7 +28,7 @@ a client's connection) the checks are:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 # The syscalls that move bytes or make them durable, and the ones that
@@ -220,7 +220,6 @@ class Verdict:
     arrival: Event | None = None
     durable: Event | None = None  # the fsync, or PostgreSQL's ReadyForQuery
     answer: Event | None = None
-    notes: list[str] = field(default_factory=list)
 
     @property
     def commit_to_answer_ms(self) -> float | None:

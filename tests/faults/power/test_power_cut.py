@@ -33,7 +33,7 @@ PARENT = "projects/power/locations/cut"
 CUTS = scaled(5, 2)
 WRITERS = 4
 # When, after the writers start, the power goes.
-CUT_AFTER_S = (0.3, 1.5) if not os.environ.get("LONGRUN_FAULTS_SMOKE") else (0.3, 0.6)
+CUT_AFTER_S = scaled((0.3, 1.5), (0.3, 0.6))
 
 
 @pytest.fixture(scope="module")
