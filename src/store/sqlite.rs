@@ -7,6 +7,8 @@
 //! Must not import tonic, http, auth or service; no sqlx type leaves here.
 
 mod codec;
+#[cfg(test)]
+mod disk_full;
 mod error;
 mod reads;
 mod schema;
@@ -110,6 +112,16 @@ impl SqliteStore {
 
     /// `open`, reporting write latencies and group commits to `recorder`.
     pub async fn open_with(url: &str, recorder: Recorder) -> Result<SqliteStore, StoreError> {
+        Self::open_tuned(url, recorder, &[]).await
+    }
+
+    /// `open_with`, the writer connection also running `writer_pragmas`
+    /// (tests limit its `max_page_count` to fill the database).
+    async fn open_tuned(
+        url: &str,
+        recorder: Recorder,
+        writer_pragmas: &[(&'static str, &'static str)],
+    ) -> Result<SqliteStore, StoreError> {
         let target = target(url)?;
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|err| StoreError::Backend(format!("invalid database url {url:?}: {err}")))?
@@ -125,6 +137,11 @@ impl SqliteStore {
                 .journal_mode(SqliteJournalMode::Wal),
             Target::Memory => options.clone(),
         };
+        let writer_options = writer_pragmas
+            .iter()
+            .fold(writer_options, |options, &(key, value)| {
+                options.pragma(key, value)
+            });
         let mut conn = writer_options.connect().await.map_err(translate)?;
         schema::migrate(&mut conn).await?;
         // The in-memory database lives while a connection is open; the

@@ -6,6 +6,9 @@ use crate::store::StoreError;
 const SQLITE_BUSY: i32 = 5;
 const SQLITE_LOCKED: i32 = 6;
 const SQLITE_CORRUPT: i32 = 11;
+/// "database or disk is full": the filesystem refused to grow a file (or
+/// the database reached its `max_page_count`).
+const SQLITE_FULL: i32 = 13;
 const SQLITE_NOTADB: i32 = 26;
 /// Extended codes of a unique key taken: what PostgreSQL calls 23505, and
 /// like it a conflict the caller may retry, not a server failure.
@@ -29,7 +32,11 @@ pub(super) fn translate(err: sqlx::Error) -> StoreError {
                 return StoreError::Conflict(message);
             }
             match code.map(|code| code & 0xff) {
-                Some(SQLITE_BUSY | SQLITE_LOCKED) => StoreError::Unavailable(message),
+                // A full disk passes: the writer rolls the group back and
+                // the next write that fits commits, so the caller retries
+                // later, as with a lock held too long. PostgreSQL's disk
+                // full (SQLSTATE class 53) is Unavailable too.
+                Some(SQLITE_BUSY | SQLITE_LOCKED | SQLITE_FULL) => StoreError::Unavailable(message),
                 Some(SQLITE_CORRUPT | SQLITE_NOTADB) => StoreError::Corrupt(message),
                 _ => StoreError::Backend(message),
             }
