@@ -46,7 +46,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 fi
 
 # A full run is three times 10,000 races and a restart: about 10 minutes on
-# 2 cores with a debug build; the smoke run well under one.
+# 2 cores with a debug build; the smoke run about 2 minutes.
 limit=1800
 [ -n "${LONGRUN_FAULTS_SMOKE:-}" ] && [ "${LONGRUN_FAULTS_SMOKE}" != 0 ] && limit=600
 

@@ -17,9 +17,11 @@ What docs/behaviour.md promises, and so what each race must show:
   operation is CANCELLED (code 1).
 - grace above zero: Cancel only records the request; the worker, answering
   within the grace, wins: Complete is acknowledged and the response stands.
-  (Complete refused as already done would mean the grace timer fired first,
-  which is allowed only if the grace really ran out, and then the operation
-  must be CANCELLED.)
+  Complete refused as already done means the grace timer ended it first,
+  which is right only if the grace really ran out (the Complete was
+  answered at least the grace after the Cancel was sent: on a loaded
+  machine a call can take longer than 1 s), and then the operation must be
+  CANCELLED.
 - Cancel is acknowledged in every case (Cancel of a done operation succeeds).
 
 Counted, with a target of zero each:
@@ -73,6 +75,8 @@ class Race:
     complete_reason: str = ""
     complete_outcome: str | None = None
     race_ms: float = 0.0
+    cancel_sent: float = 0.0
+    complete_answered: float = 0.0
     seen: list[str | None] = field(default_factory=list)
 
 
@@ -102,7 +106,7 @@ def _run_pair(a: Replica, b: Replica, grace_s: float, races: list[Race], deadlin
             barrier.wait()
             if race.setup_error:
                 continue
-            began = time.monotonic()
+            began = race.cancel_sent = time.monotonic()
             race.cancel_code = _roles(race, a, b)[0].cancel(race.name).code
             race.race_ms = max(race.race_ms, (time.monotonic() - began) * 1000)
 
@@ -113,6 +117,7 @@ def _run_pair(a: Replica, b: Replica, grace_s: float, races: list[Race], deadlin
                 continue
             began = time.monotonic()
             done = _roles(race, a, b)[1].complete(race.name, race.value)
+            race.complete_answered = time.monotonic()
             race.race_ms = max(race.race_ms, (time.monotonic() - began) * 1000)
             race.complete_code = done.code
             race.complete_reason = done.reason
@@ -137,7 +142,7 @@ def _wait_done(replica: Replica, race: Race, within_s: float) -> None:
         time.sleep(0.2)
 
 
-def _judge(race: Race) -> tuple[bool, bool, str]:
+def _judge(race: Race, grace_s: float) -> tuple[bool, bool, str]:
     """(double terminal, lost race, error) for one race."""
     error = ""
     if race.setup_error:
@@ -158,6 +163,11 @@ def _judge(race: Race) -> tuple[bool, bool, str]:
     elif race.complete_code == "FAILED_PRECONDITION" and race.complete_reason == "OPERATION_ALREADY_DONE":
         if race.cancel_code == "OK":
             lost = not all(v is not None and v.startswith("error:1:") for v in race.seen)
+            # With a grace, only the timer ends it, and only once the grace
+            # ran out: a Complete refused sooner than that after the Cancel
+            # was sent lost a race it should have won.
+            if grace_s > 0 and race.complete_answered - race.cancel_sent < grace_s:
+                lost = True
     else:
         error = error or f"complete answered {race.complete_code} {race.complete_reason}"
     return double, lost, error
@@ -195,7 +205,7 @@ def test_cancel_against_complete_on_two_replicas(replicas, schema, grace_s):
     errors: list[str] = []
     completed = cancelled = 0
     for race in races:
-        double, lost, error = _judge(race)
+        double, lost, error = _judge(race, grace_s)
         doubles += double
         losts += lost
         if error:
@@ -206,20 +216,24 @@ def test_cancel_against_complete_on_two_replicas(replicas, schema, grace_s):
     latencies = sorted(r.race_ms for r in races if not r.setup_error)
     p50 = statistics.median(latencies) if latencies else float("nan")
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else float("nan")
+    timer_won = [r.complete_answered - r.cancel_sent for r in races
+                 if r.complete_reason == "OPERATION_ALREADY_DONE" and grace_s > 0]
+    timer_note = ""
+    if timer_won:
+        timer_note = (f" (the grace ran out first: those Completes were answered "
+                      f"{min(timer_won):.2f}-{max(timer_won):.2f} s after the Cancel was sent)")
     grace_label = f"{grace_s:g} s" + (" (30 s in a full run)" if SMOKE and grace_s == LONG_GRACE_S else "")
     record(Row(
         scenario=f"Cancel vs Complete on two replicas, grace {grace_label}",
         injected="Cancel to one replica, the worker's Complete to the other, sent together",
         times=f"{RACES:,} races ({PAIRS} at a time)",
         lost_errors=f"{doubles} double terminal, {losts} lost, {len(errors)} errors",
-        figures=(f"Complete won {completed:,}, Cancel won {cancelled:,}; "
+        figures=(f"Complete won {completed:,}, Cancel won {cancelled:,}{timer_note}; "
                  f"slower call of the pair p50 {p50:.1f} ms, p99 {p99:.1f} ms; "
                  f"{RACES / raced_s:,.0f} races/s"),
     ))
     assert not errors, f"{len(errors)} race calls failed, e.g. {errors[:5]}"
     assert doubles == 0, "double terminal states: " + str(
-        [(r.name, r.seen, r.complete_outcome) for r in races if _judge(r)[0]][:5])
+        [(r.name, r.seen, r.complete_outcome) for r in races if _judge(r, grace_s)[0]][:5])
     assert losts == 0, "lost races: " + str(
-        [(r.name, r.cancel_code, r.complete_code, r.seen) for r in races if _judge(r)[1]][:5])
-    if grace_s > 0:
-        assert cancelled == 0, "a worker answering within the grace must win"
+        [(r.name, r.cancel_code, r.complete_code, r.seen) for r in races if _judge(r, grace_s)[1]][:5])
