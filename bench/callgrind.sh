@@ -14,6 +14,8 @@
 # KINDS picks the runs (default: grpc rest-h1 rest-h2c); bare-grpc, bare-h1
 # and bare-h2c count the bare tonic and hyper servers answering the same
 # operation, for a ratio that does not move with the machine's load.
+# KEEP=DIR keeps callgrind's output files there (cg.<kind>.<count>), for
+# callgrind_annotate: where two builds differ, function by function.
 # Needs valgrind and h2load (nghttp2-client).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +25,8 @@ port0=${PORT:-19580}; port1=$((port0 + 1)); port2=$((port0 + 2))
 bin=${2:-target/release}
 fixture=${FIXTURE:-realistic}
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+keep=${KEEP:-}
+trap '[[ -n $keep ]] && mkdir -p "$keep" && cp "$work"/cg.* "$keep"/; rm -rf "$work"' EXIT
 fixture_flags=()
 if [[ $fixture == realistic ]]; then
   "$bin/examples/bench_load" descriptor-set "$work/bench.binpb"

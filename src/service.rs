@@ -10,6 +10,7 @@
 
 mod access;
 mod background;
+mod clock;
 mod control;
 mod error;
 mod filter_fields;
@@ -31,6 +32,7 @@ use crate::domain::Operation;
 use crate::observe::{OpenWaiter, Recorder, Waiter};
 use crate::registry::TypeRegistry;
 use crate::store::{OperationStore, Swapped};
+use clock::SharedClock;
 use passes::PassStore;
 
 pub use access::WireDuration;
@@ -110,7 +112,8 @@ pub struct Core {
 struct Inner {
     store: PassStore,
     notifier: Arc<Notifier>,
-    clock: Arc<dyn Clock>,
+    /// The configured clock, moved onto the database's when replicas share one.
+    clock: SharedClock,
     settings: ServiceSettings,
     metadata: MetadataKeeper,
     tokens: PageTokens,
@@ -154,6 +157,13 @@ impl Core {
             .page_token_key(&ServerPass::for_server_work())
             .await
             .about(|| Subject::Server)?;
+        // Before the first call: every time this replica stamps comes from
+        // the database's clock when the store has one.
+        let clock = SharedClock::new(clock);
+        clock
+            .sync(&store, &ServerPass::for_server_work())
+            .await
+            .about(|| Subject::Server)?;
         let waiters = Arc::new(Semaphore::new(settings.max_waiters));
         Ok(Self {
             inner: Arc::new(Inner {
@@ -194,6 +204,15 @@ impl Core {
 
     pub async fn close_store(&self) {
         self.inner.store.close(&ServerPass::for_server_work()).await;
+    }
+
+    /// Measures the offset to the database's clock again (the background
+    /// task); false when the store has no clock of its own.
+    async fn sync_clock(&self) -> Result<bool, crate::store::StoreError> {
+        self.inner
+            .clock
+            .sync(&self.inner.store, &ServerPass::for_server_work())
+            .await
     }
 
     /// Whether the store answers now (the server's health probe).

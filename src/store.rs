@@ -155,6 +155,14 @@ pub trait OperationStore: Send + Sync + 'static {
         Ok(())
     }
 
+    /// The database's own clock, read now, when several processes share
+    /// the store: their grace deadlines and times must all come from one
+    /// clock, whatever each machine's says. `None` (the default) for a store
+    /// only this process writes, whose clock is then the only one.
+    async fn database_time(&self) -> Result<Option<SystemTime>, StoreError> {
+        Ok(None)
+    }
+
     /// Finishes pending writes and closes connections.
     async fn close(&self);
 }

@@ -23,6 +23,9 @@ const RETENTION_INTERVAL: Duration = Duration::from_secs(60);
 const PURGE_BATCH: u32 = 1000;
 /// Wait this long after a store error before trying again.
 const ERROR_BACKOFF: Duration = Duration::from_secs(1);
+/// How often the offset to the database's clock is measured again: a
+/// machine's clock that is stepped (NTP, by hand) is followed within this.
+const CLOCK_SYNC_INTERVAL: Duration = Duration::from_secs(10);
 
 pub struct BackgroundTasks {
     handles: Vec<JoinHandle<()>>,
@@ -35,6 +38,7 @@ impl BackgroundTasks {
         let mut handles = vec![
             tokio::spawn(run_grace_timer(core.clone())),
             tokio::spawn(run_retention(core.clone())),
+            tokio::spawn(run_clock_sync(core.clone())),
         ];
         if let Some(feed) = feed {
             handles.push(tokio::spawn(super::outside::relay(core.clone(), feed)));
@@ -116,6 +120,26 @@ async fn expire_due_graces(core: &Core) -> Result<Duration, super::ServiceError>
             .unwrap_or(Duration::ZERO)
             .min(GRACE_BACKSTOP)
     }))
+}
+
+/// Keeps the offset to the database's clock current; ends at once on a
+/// store without a clock of its own.
+async fn run_clock_sync(core: Core) {
+    let shutdown = core.shutdown_token();
+    loop {
+        let delay = match core.sync_clock().await {
+            Ok(true) => CLOCK_SYNC_INTERVAL,
+            Ok(false) => return,
+            Err(err) => {
+                tracing::debug!(error = %err, "could not read the database's clock");
+                ERROR_BACKOFF
+            }
+        };
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = shutdown.cancelled() => return,
+        }
+    }
 }
 
 async fn run_retention(core: Core) {

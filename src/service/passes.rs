@@ -127,6 +127,13 @@ impl PassStore {
         self.store.ping().await
     }
 
+    pub(super) async fn database_time(
+        &self,
+        _server: &ServerPass,
+    ) -> Result<Option<SystemTime>, StoreError> {
+        self.store.database_time().await
+    }
+
     pub(super) async fn close(&self, _server: &ServerPass) {
         self.store.close().await;
     }

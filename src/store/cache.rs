@@ -185,6 +185,10 @@ impl<S: OperationStore> OperationStore for CachedStore<S> {
         self.inner.ping().await
     }
 
+    async fn database_time(&self) -> Result<Option<SystemTime>, StoreError> {
+        self.inner.database_time().await
+    }
+
     async fn close(&self) {
         self.inner.close().await;
     }

@@ -410,6 +410,12 @@ impl OperationStore for PgStore {
         .await
     }
 
+    async fn database_time(&self) -> Result<Option<SystemTime>, StoreError> {
+        self.bounded(statements::database_time(&self.pool))
+            .await
+            .map(Some)
+    }
+
     async fn close(&self) {
         self.stop.cancel();
         let task = self

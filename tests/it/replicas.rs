@@ -3,6 +3,7 @@
 //! Each test gets a fresh schema; without `LONGRUN_TEST_DATABASE_URL` every
 //! test says it skips.
 
+mod clock_skew;
 mod database_loss;
 mod killed;
 mod listener_cut;

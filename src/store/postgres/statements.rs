@@ -174,6 +174,19 @@ pub(super) async fn due_cancellations(
     rows.iter().map(decode).collect()
 }
 
+/// The database server's wall clock, in the microseconds the table keeps
+/// (`clock_timestamp()`: the time of reading, not of the transaction's start).
+const DATABASE_TIME: &str = "SELECT (EXTRACT(EPOCH FROM clock_timestamp()) * 1000000)::BIGINT";
+
+pub(super) async fn database_time(pool: &PgPool) -> Result<SystemTime, StoreError> {
+    let micros: i64 = sqlx::query_scalar(DATABASE_TIME)
+        .fetch_one(pool)
+        .await
+        .map_err(translate)?;
+    crate::store::codec::time(micros)
+        .ok_or_else(|| StoreError::Corrupt(format!("database time {micros} out of range")))
+}
+
 pub(super) async fn next_cancel_deadline(pool: &PgPool) -> Result<Option<SystemTime>, StoreError> {
     let earliest: Option<i64> = sqlx::query_scalar(NEXT_CANCEL_DEADLINE)
         .fetch_one(pool)
