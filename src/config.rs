@@ -74,8 +74,9 @@ pub struct ServeArgs {
 
     /// PostgreSQL: how long a call waits for a pool connection before it
     /// fails with UNAVAILABLE (so also how long calls hang while the database
-    /// is unreachable).
-    #[arg(long, env = "LONGRUN_PG_ACQUIRE_TIMEOUT", default_value = "3s", value_parser = duration)]
+    /// is unreachable). Short, so an outage fails calls fast: clients retry
+    /// UNAVAILABLE, and a healthy pool hands out connections in milliseconds.
+    #[arg(long, env = "LONGRUN_PG_ACQUIRE_TIMEOUT", default_value = "1s", value_parser = duration)]
     pub pg_acquire_timeout: Duration,
 
     /// PostgreSQL: wake other replicas with LISTEN/NOTIFY. Set it to false

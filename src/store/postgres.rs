@@ -61,7 +61,7 @@ impl Default for PgSettings {
     fn default() -> Self {
         Self {
             max_connections: 16,
-            acquire_timeout: Duration::from_secs(3),
+            acquire_timeout: Duration::from_secs(1),
             statement_timeout: Duration::from_secs(5),
             migrate: true,
             notify: true,
