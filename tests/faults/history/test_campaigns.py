@@ -31,7 +31,8 @@ SCENARIOS = {
 def _figures(result: campaign.Result) -> str:
     r = result.report
     parts = [
-        f"{r.calls:,} calls, {r.unknown:,} unknown outcome, {r.operations:,} operations ({result.rows:,} rows)",
+        f"{r.calls:,} calls ({r.acknowledged_writes:,} acknowledged writes, {r.unknown:,} unknown outcome), "
+        f"{r.operations:,} operations ({result.rows:,} rows)",
         f"restart to serving median/max {result.serving_text()} s",
     ]
     if result.exit_s:

@@ -82,6 +82,7 @@ class Report:
     unknown: int = 0
     failed: int = 0
     operations: int = 0
+    acknowledged_writes: int = 0
 
     @property
     def lost(self) -> int:
@@ -193,6 +194,9 @@ def check(
     report.calls = len(calls)
     report.unknown = sum(1 for e in calls if e.get("outcome") == "unknown")
     report.failed = sum(1 for e in calls if e.get("outcome") == "failed")
+    report.acknowledged_writes = sum(
+        1 for e in calls if e.get("outcome") == "ok" and e.get("op") in ("create", "update", "complete", "cancel", "delete")
+    )
     out = report.violations
 
     # What each Create that named an operation asked for (its grace, its request_id).
@@ -301,7 +305,7 @@ def _check_request_ids(calls: list[dict], deletes: dict[str, list[dict]], out: l
 
 
 def summary(report: Report, limit: int = 20) -> str:
-    lines = [f"{report.calls} calls, {report.unknown} unknown, {report.failed} failed, "
+    lines = [f"{report.calls} calls, {report.acknowledged_writes} acknowledged writes, {report.unknown} unknown, {report.failed} failed, "
              f"{report.operations} operations, {len(report.violations)} violations {json.dumps(report.kinds())}"]
     lines += [str(v) for v in report.violations[:limit]]
     if len(report.violations) > limit:
