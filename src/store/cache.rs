@@ -3,11 +3,15 @@
 //! transition are served from memory; List and the timers still scan the
 //! store.
 //!
-//! Coherence rests on two rules, both checked under one lock:
+//! Coherence rests on three rules, all checked under one lock:
 //! - an entry is only replaced by a newer version (swaps bump versions);
 //! - a value read from the store is only cached if no insert, delete or purge
 //!   happened while it was being read (the `epoch`), so a deleted or purged
-//!   operation can never come back from a read that raced with its removal.
+//!   operation can never come back from a read that raced with its removal;
+//! - the answer of a write (a swap, an insert that found the name taken) is
+//!   only cached if no operation was removed while it was being written (the
+//!   `removals`): a swap that commits just before a delete of the same name
+//!   returns after it, and must not put the deleted operation back.
 
 use std::num::NonZeroUsize;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -29,6 +33,8 @@ pub struct CachedStore<S> {
 struct State {
     entries: LruCache<String, Operation>,
     epoch: u64,
+    /// Deletes, purges and swaps that found the row gone, so far.
+    removals: u64,
 }
 
 impl<S: OperationStore> CachedStore<S> {
@@ -38,6 +44,7 @@ impl<S: OperationStore> CachedStore<S> {
             state: Mutex::new(State {
                 entries: LruCache::new(capacity),
                 epoch: 0,
+                removals: 0,
             }),
             _guard: None,
         }
@@ -59,9 +66,21 @@ impl<S: OperationStore> CachedStore<S> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// After a write the store confirmed: newer versions replace older ones.
-    fn remember(&self, op: &Operation) {
+    /// Taken before a write: `remember` compares it with the count after.
+    fn removals(&self) -> u64 {
+        self.lock().removals
+    }
+
+    /// After a write the store confirmed, begun when `removals` was the
+    /// count: newer versions replace older ones. When something was removed
+    /// meanwhile, this answer may be of an operation deleted since, so the
+    /// name is dropped instead and the next read goes to the store.
+    fn remember(&self, op: &Operation, removals: u64) {
         let mut state = self.lock();
+        if state.removals != removals {
+            state.entries.pop(op.name.as_str());
+            return;
+        }
         let newer = state
             .entries
             .peek(op.name.as_str())
@@ -81,6 +100,7 @@ impl<S: OperationStore> CachedStore<S> {
                 state.entries.put(name.to_owned(), op.clone());
             }
             None => {
+                state.removals += 1;
                 state.entries.pop(name);
             }
         }
@@ -90,12 +110,13 @@ impl<S: OperationStore> CachedStore<S> {
 #[async_trait]
 impl<S: OperationStore> OperationStore for CachedStore<S> {
     async fn insert(&self, op: &Operation) -> Result<Inserted, StoreError> {
+        let removals = self.removals();
         let inserted = self.inner.insert(op).await?;
         match &inserted {
             Inserted::Created(created) => {
                 self.replace_incarnation(created.name.as_str(), Some(created))
             }
-            Inserted::Conflict(existing) => self.remember(existing),
+            Inserted::Conflict(existing) => self.remember(existing, removals),
         }
         Ok(inserted)
     }
@@ -128,9 +149,10 @@ impl<S: OperationStore> OperationStore for CachedStore<S> {
     }
 
     async fn swap(&self, next: &Operation) -> Result<Swapped, StoreError> {
+        let removals = self.removals();
         let swapped = self.inner.swap(next).await?;
         match &swapped {
-            Swapped::Written(op) | Swapped::Stale(Some(op)) => self.remember(op),
+            Swapped::Written(op) | Swapped::Stale(Some(op)) => self.remember(op, removals),
             Swapped::Stale(None) => self.replace_incarnation(next.name.as_str(), None),
         }
         Ok(swapped)
@@ -163,6 +185,7 @@ impl<S: OperationStore> OperationStore for CachedStore<S> {
         let purged = self.inner.purge_expired(now, limit).await;
         let mut state = self.lock();
         state.epoch += 1;
+        state.removals += 1;
         // Purged rows were expired, which callers already treat as gone;
         // dropping them from memory is only about space.
         let expired: Vec<String> = state

@@ -48,12 +48,28 @@ fn op(id: &str) -> Operation {
 }
 
 /// Lets a test hold a `get` after it has read the database and before its
-/// answer reaches the cache: the window where a delete can overtake it.
+/// answer reaches the cache (or a `swap` after it has committed): the window
+/// where a delete can overtake it.
 struct PausedReads {
     inner: SqliteStore,
     pause_next: std::sync::atomic::AtomicBool,
     read_done: tokio::sync::Notify,
+    pause_next_swap: std::sync::atomic::AtomicBool,
+    swap_done: tokio::sync::Notify,
     release: tokio::sync::Notify,
+}
+
+impl PausedReads {
+    async fn new() -> Self {
+        Self {
+            inner: SqliteStore::open("sqlite::memory:").await.expect("open"),
+            pause_next: std::sync::atomic::AtomicBool::new(false),
+            read_done: tokio::sync::Notify::new(),
+            pause_next_swap: std::sync::atomic::AtomicBool::new(false),
+            swap_done: tokio::sync::Notify::new(),
+            release: tokio::sync::Notify::new(),
+        }
+    }
 }
 
 #[async_trait::async_trait]
@@ -73,7 +89,15 @@ impl OperationStore for PausedReads {
         read
     }
     async fn swap(&self, next: &Operation) -> Result<Swapped, StoreError> {
-        self.inner.swap(next).await
+        let written = self.inner.swap(next).await;
+        if self
+            .pause_next_swap
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            self.swap_done.notify_one();
+            self.release.notified().await;
+        }
+        written
     }
     async fn delete(&self, name: &OperationName) -> Result<bool, StoreError> {
         self.inner.delete(name).await
@@ -104,12 +128,7 @@ impl OperationStore for PausedReads {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cache_get_racing_delete_never_resurrects_the_operation() {
-    let inner = PausedReads {
-        inner: SqliteStore::open("sqlite::memory:").await.expect("open"),
-        pause_next: std::sync::atomic::AtomicBool::new(false),
-        read_done: tokio::sync::Notify::new(),
-        release: tokio::sync::Notify::new(),
-    };
+    let inner = PausedReads::new().await;
     // Room for one entry: the filler evicts the operation under test, so
     // the reader below has to go to the database.
     let store = Arc::new(CachedStore::new(inner, capacity(1)));
@@ -134,6 +153,42 @@ async fn cache_get_racing_delete_never_resurrects_the_operation() {
         "the reader saw the old row"
     );
     // Its stale answer must not have been cached.
+    assert_eq!(
+        store.get(&created.name).await.expect("get"),
+        None,
+        "a deleted operation came back"
+    );
+}
+
+/// Found by the kill -9 campaign on SQLite (tests/faults/history): a Cancel
+/// and a Delete of one operation at once. The cancel's swap committed first,
+/// but its answer reached the cache after the delete had dropped the entry,
+/// and put the deleted operation back: a later Cancel answered OK from
+/// memory, and a Get would have shown it, until the server restarted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_kill9_swap_racing_delete_never_resurrects_the_operation() {
+    let store = Arc::new(CachedStore::new(PausedReads::new().await, capacity(100)));
+    let Inserted::Created(created) = store.insert(&op("target")).await.expect("insert") else {
+        panic!("fresh name");
+    };
+    let next = created
+        .update_metadata(None, SystemTime::now())
+        .expect("running");
+    store_inner(&store)
+        .pause_next_swap
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let writer = {
+        let store = Arc::clone(&store);
+        tokio::spawn(async move { store.swap(&next).await.expect("swap") })
+    };
+    // The swap has committed; now the delete overtakes its answer.
+    store_inner(&store).swap_done.notified().await;
+    assert!(store.delete(&created.name).await.expect("delete"));
+    store_inner(&store).release.notify_one();
+    assert!(
+        matches!(writer.await.expect("writer"), Swapped::Written(_)),
+        "the swap was written before the delete"
+    );
     assert_eq!(
         store.get(&created.name).await.expect("get"),
         None,
