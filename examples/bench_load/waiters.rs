@@ -93,7 +93,13 @@ pub async fn run(plan: Plan) -> Result<()> {
             return Err(format!("client said {line:?}").into());
         }
     }
-    let open = until_gauge(&plan.metrics, &plan.kind, total, Instant::now() + GAUGE_LIMIT).await?;
+    let open = until_gauge(
+        &plan.metrics,
+        &plan.kind,
+        total,
+        Instant::now() + GAUGE_LIMIT,
+    )
+    .await?;
     let setup_seconds = setup.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_secs(2)).await;
     let holding = memory(plan.server_pid)?;
@@ -167,7 +173,13 @@ pub async fn run(plan: Plan) -> Result<()> {
 /// operation `i % operations`), says `held`, and prints `NAME UNIX_NANOS`
 /// for each answer that says the operation is done (`NAME failed` for any
 /// other end), then exits once stdin is closed and every waiter answered.
-pub async fn client(kind: &str, addr: &str, names_file: &Path, first: usize, end: usize) -> Result<()> {
+pub async fn client(
+    kind: &str,
+    addr: &str,
+    names_file: &Path,
+    first: usize,
+    end: usize,
+) -> Result<()> {
     let text = std::fs::read_to_string(names_file)?;
     let names: Vec<String> = text.lines().map(str::to_owned).collect();
     if names.is_empty() {
@@ -200,7 +212,9 @@ pub async fn client(kind: &str, addr: &str, names_file: &Path, first: usize, end
     }
     drop((answers, held_tx));
     for _ in first..end {
-        held.recv().await.ok_or("a waiter ended before it was held")?;
+        held.recv()
+            .await
+            .ok_or("a waiter ended before it was held")?;
     }
     super::say("held\n")?;
     let mut lines = Vec::with_capacity(end - first);

@@ -88,7 +88,9 @@ async fn expire_due_graces(core: &Core) -> Result<Duration, super::ServiceError>
         // time is one commit each, far slower than graces can fall due
         // together (10,000 after a restart); concurrent ones share commits.
         futures::stream::iter(due)
-            .for_each_concurrent(GRACE_CONCURRENCY, |op| expire_one(core, &server, op, retention))
+            .for_each_concurrent(GRACE_CONCURRENCY, |op| {
+                expire_one(core, &server, op, retention)
+            })
             .await;
         if !full_batch {
             break;
@@ -170,9 +172,7 @@ mod tests {
     use crate::domain::{CancelState, OperationName};
     use crate::registry::TypeRegistry;
     use crate::service::{ServiceSettings, SystemClock};
-    use crate::store::{
-        Inserted, ListQuery, OperationStore, SqliteStore, StoreError, Swapped,
-    };
+    use crate::store::{Inserted, ListQuery, OperationStore, SqliteStore, StoreError, Swapped};
 
     /// A store whose first write waits until a second is in flight (or a
     /// bound passes): expiries made one at a time never get there.
