@@ -39,3 +39,15 @@ bench_store_url() {
     *) echo "unknown store $1" >&2; exit 2 ;;
   esac
 }
+
+# Rows for bench/all.sh: with BENCH_ROWS set to a file, each figure is
+# appended to it as "AREA<TAB>FIGURE<TAB>VALUE" (all.sh prints them as one
+# table); without it, nothing.
+bench_row() {
+  [ -z "${BENCH_ROWS:-}" ] || printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$BENCH_ROWS"
+}
+
+# The value of KEY in a line of KEY=VALUE fields (what the bench examples print).
+field() {
+  sed -En "s/(^|.* )$1=([^ ]*).*/\2/p" <<<"$2" | head -1
+}

@@ -37,7 +37,11 @@ for store in $stores; do
     LONGRUN_LOG=warn "$bin/longrun" serve --listen 127.0.0.1:19380 --control-listen 127.0.0.1:19381 \
       --database "$url" --console=false & server=$!
     wait_port 19380
-    "$bin/examples/bench_lists" query 127.0.0.1:19380 "$samples" "$n"
+    out=$("$bin/examples/bench_lists" query 127.0.0.1:19380 "$samples" "$n")
+    echo "$out"
+    while IFS=$'\t' read -r query p50 p99; do
+      bench_row "lists ($store, $n operations)" "$query, p50 / p99" "$p50 / $p99"
+    done < <(sed -En 's/^(.*[^ ]) +p50 +([^ ]+) +p99 +([^ ]+) .*/\1\t\2\t\3/p' <<<"$out")
     kill -TERM "$server"; wait "$server" || true; server=""
   done
 done

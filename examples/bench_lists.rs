@@ -10,6 +10,8 @@
 //!   location and across all, the same with `done = false`, a page reached
 //!   by a token halfway down one location's list (TOTAL says where), and a filter on a metadata field (which
 //!   scans). Prints one line per query: p50, p99, and what the page held.
+//! - `warm PUBLIC TOTAL`: GetOperation on each of the first TOTAL operations
+//!   once, 64 at a time, so a server's cache holds them (bench/memory.sh).
 
 #![expect(
     clippy::print_stdout,
@@ -41,7 +43,11 @@ async fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("load") => load(&arg(1)?, arg(2)?.parse()?).await,
         Some("query") => query(&arg(1)?, arg(2)?.parse()?, arg(3)?.parse()?).await,
-        _ => Err("usage: bench_lists load DATABASE_URL TOTAL | query PUBLIC SAMPLES TOTAL".into()),
+        Some("warm") => warm(&arg(1)?, arg(2)?.parse()?).await,
+        _ => Err(
+            "usage: bench_lists load DATABASE_URL TOTAL | query PUBLIC SAMPLES TOTAL | warm PUBLIC TOTAL"
+                .into(),
+        ),
     }
 }
 
@@ -200,6 +206,41 @@ async fn query(public: &str, samples: usize, total: u64) -> Result<()> {
             held.0,
             if held.1 { ", more" } else { "" }
         );
+    }
+    Ok(())
+}
+
+async fn warm(public: &str, total: u64) -> Result<()> {
+    use futures::StreamExt;
+    let mut clients = Vec::new();
+    for _ in 0..8 {
+        let channel = Channel::from_shared(format!("http://{public}"))?
+            .connect()
+            .await?;
+        clients.push(OperationsClient::new(channel));
+    }
+    let started = Instant::now();
+    let results = futures::stream::iter(0..total)
+        .map(|i| {
+            let mut client = clients[(i % 8) as usize].clone();
+            async move {
+                let name = name(i)?.as_str().to_owned();
+                client
+                    .get_operation(lro::GetOperationRequest { name })
+                    .await?;
+                Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+            }
+        })
+        .buffer_unordered(64)
+        .collect::<Vec<_>>()
+        .await;
+    let failed = results.iter().filter(|r| r.is_err()).count();
+    println!(
+        "read {total} operations in {:.1?}, {failed} failed",
+        started.elapsed()
+    );
+    if failed > 0 {
+        return Err("some reads failed".into());
     }
     Ok(())
 }

@@ -23,6 +23,16 @@
 //!   measures a cancel crossing replicas.
 //! - `rest-overhead PUBLIC NAME SAMPLES`: one call at a time, GetOperation
 //!   over gRPC and over REST (HTTP/1.1); prints both p50s and the difference.
+//! - `waiters wait|watch CONTROL PUBLIC METRICS PID OPERATIONS PER_OPERATION
+//!   PROCESSES DATABASE_URL`: holds OPERATIONS x PER_OPERATION Waits (or
+//!   Watches) from PROCESSES client processes, then completes the operations
+//!   in one burst; prints the server's RSS, its database connections and
+//!   how soon each waiter was answered (see `waiters.rs`).
+//! - `until-serving`, `grace-setup`, `grace-wait`, `grace-lateness`: cold
+//!   start and grace timers across a restart (see `grace.rs`).
+//! - `connections h2|h1 PUBLIC COUNT NAME`: holds COUNT idle connections
+//!   (see `connections.rs`).
+//! - `rss PID`: prints a process's VmRSS and VmHWM in MiB.
 
 #![expect(
     clippy::print_stdout,
@@ -39,7 +49,10 @@ use longrun::pb::longrunning::{self as lro, operations_client::OperationsClient}
 use prost::Message;
 use tonic::transport::Channel;
 
+mod connections;
 mod fixture;
+mod grace;
+mod waiters;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
@@ -71,8 +84,40 @@ async fn main() -> Result<()> {
         }
         Some("watch-latency") => watch_latency(&arg(1)?, &arg(2)?, arg(3)?.parse()?).await,
         Some("rest-overhead") => rest_overhead(&arg(1)?, &arg(2)?, arg(3)?.parse()?).await,
+        Some("waiters") => {
+            waiters::run(waiters::Plan {
+                kind: arg(1)?,
+                control: arg(2)?,
+                public: arg(3)?,
+                metrics: arg(4)?,
+                server_pid: arg(5)?.parse()?,
+                operations: arg(6)?.parse()?,
+                per_operation: arg(7)?.parse()?,
+                processes: arg(8)?.parse()?,
+                database: arg(9)?,
+            })
+            .await
+        }
+        Some("waiter-client") => {
+            let path = std::path::PathBuf::from(arg(3)?);
+            waiters::client(&arg(1)?, &arg(2)?, &path, arg(4)?.parse()?, arg(5)?.parse()?).await
+        }
+        Some("until-serving") => grace::until_serving(&arg(1)?, &arg(2)?, arg(3)?.parse()?).await,
+        Some("grace-setup") => {
+            grace::setup(&arg(1)?, &arg(2)?, arg(3)?.parse()?, arg(4)?.parse()?).await
+        }
+        Some("grace-wait") => grace::wait_all(&arg(1)?, arg(2)?.parse()?).await,
+        Some("grace-lateness") => grace::lateness(&arg(1)?, arg(2)?.parse()?).await,
+        Some("connections") => {
+            connections::hold(&arg(1)?, &arg(2)?, arg(3)?.parse()?, &arg(4)?).await
+        }
+        Some("rss") => {
+            let (rss, hwm) = waiters::memory(arg(1)?.parse()?)?;
+            println!("rss_mib={:.1} hwm_mib={:.1}", rss as f64 / 1024.0, hwm as f64 / 1024.0);
+            Ok(())
+        }
         _ => {
-            Err("usage: bench_load get-body|descriptor-set|fixture|create|writes|creates|create-complete|watch-latency|rest-overhead ...".into())
+            Err("usage: bench_load get-body|descriptor-set|fixture|create|writes|creates|create-complete|watch-latency|rest-overhead|waiters|until-serving|grace-setup|grace-wait|grace-lateness|connections|rss ...".into())
         }
     }
 }
@@ -81,6 +126,37 @@ async fn connect(addr: &str) -> Result<Channel> {
     Ok(Channel::from_shared(format!("http://{addr}"))?
         .connect()
         .await?)
+}
+
+/// Writes `text` to stdout at once (a line another process waits for).
+fn say(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Returns once stdin is at its end: the parent process closed it.
+async fn until_stdin_closes() -> Result<()> {
+    tokio::task::spawn_blocking(|| {
+        use std::io::Read;
+        let mut sink = Vec::new();
+        std::io::stdin().read_to_end(&mut sink)
+    })
+    .await??;
+    Ok(())
+}
+
+/// The body of a plain HTTP GET (the metrics page).
+async fn http_get(url: &str) -> Result<String> {
+    use http_body_util::{BodyExt, Empty};
+    let http: hyper_util::client::legacy::Client<_, Empty<bytes::Bytes>> =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .build_http();
+    let response = http.get(url.parse()?).await?;
+    let body = response.into_body().collect().await?.to_bytes();
+    Ok(String::from_utf8(body.to_vec())?)
 }
 
 fn get_body(path: &std::path::Path, name: &str) -> Result<()> {

@@ -361,44 +361,6 @@ async fn corrupt_rows_are_reported_as_corrupt() {
     store.close().await;
 }
 
-/// A rough measure, not a check: `cargo test --release --test it
-/// write_throughput -- --ignored --nocapture`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "a measurement; run by hand"]
-async fn write_throughput() {
-    for concurrency in [1usize, 16, 256] {
-        let (store, _dir) = file().await.expect("store");
-        let store = Arc::new(store);
-        let per_task = 4_000 / concurrency;
-        let started = std::time::Instant::now();
-        let tasks: Vec<_> = (0..concurrency)
-            .map(|t| {
-                let store = Arc::clone(&store);
-                tokio::spawn(async move {
-                    for i in 0..per_task {
-                        store
-                            .insert(&op(&format!("t{t}-{i}")))
-                            .await
-                            .expect("insert");
-                    }
-                })
-            })
-            .collect();
-        for task in tasks {
-            task.await.expect("task");
-        }
-        let elapsed = started.elapsed();
-        let stats = store.write_stats();
-        println!(
-            "{concurrency:>4} writers: {} inserts in {elapsed:.2?} = {:.0}/s, {} commits",
-            stats.writes,
-            stats.writes as f64 / elapsed.as_secs_f64(),
-            stats.commits
-        );
-        store.close().await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failing_request_does_not_undo_the_rest_of_its_group() {
     const PAIRS: usize = 100;
