@@ -30,7 +30,7 @@ impl FilterTarget for Target {
             .flat_map(|segment| segment.bytes())
             .fold(self.0, |acc, byte| acc.wrapping_mul(31).wrapping_add(byte));
         Some(match (path, seed % 11) {
-            (["done"], _) => FieldValue::Bool(self.0 % 2 == 0),
+            (["done"], _) => FieldValue::Bool(self.0.is_multiple_of(2)),
             (["name"], _) => FieldValue::String("projects/p/locations/l/operations/op-1".into()),
             (["error", "code"], _) => FieldValue::Int(i64::from(self.0 % 17)),
             (_, 0) => return None,

@@ -63,7 +63,9 @@ pub fn sample_route(selector: u8) -> (&'static Binding, Vec<PathBinding>) {
         RouteResult::Matched {
             binding, bindings, ..
         } => (binding, bindings),
-        other => panic!("{method} {path} is a default route: {other:?}"),
+        other @ (RouteResult::MethodNotAllowed { .. }
+        | RouteResult::NotFound
+        | RouteResult::BadPath(_)) => panic!("{method} {path} is a default route: {other:?}"),
     }
 }
 

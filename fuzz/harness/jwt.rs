@@ -35,6 +35,9 @@ const JWKS: &str = r#"{"keys": [{"use": "sig", "alg": "EdDSA", "kid": "fuzz-1", 
   "crv": "Ed25519", "x": "-It2HXwVkmnovkKfYhiNeqcT9r9fMc0hivS2iWdKlIc"}]}"#;
 
 struct Setup {
+    /// The authenticators' futures run here: the harness is called from
+    /// plain threads, never from inside another runtime.
+    runtime: tokio::runtime::Runtime,
     jwt: Authenticator,
     forwarded: Authenticator,
 }
@@ -54,9 +57,17 @@ fn setup() -> &'static Setup {
         let source = TokenSource::ForwardedPayload {
             header: FORWARDED_HEADER.to_owned(),
         };
-        let forwarded = futures::executor::block_on(Authenticator::new(&source, "groups", scopes))
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime");
+        let forwarded = runtime
+            .block_on(Authenticator::new(&source, "groups", scopes))
             .expect("a sidecar authenticator");
-        Setup { jwt, forwarded }
+        Setup {
+            runtime,
+            jwt,
+            forwarded,
+        }
     })
 }
 
@@ -93,7 +104,7 @@ pub fn check(data: &[u8]) {
             &setup.forwarded
         }
     };
-    match futures::executor::block_on(authenticator.authenticate(&headers)) {
+    match setup.runtime.block_on(authenticator.authenticate(&headers)) {
         Ok(principal) => {
             if let Err(err) = authenticator.check_scopes(&principal) {
                 assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err:?}");

@@ -14,8 +14,11 @@ pub mod page_token;
 pub mod query;
 pub mod router;
 
+/// One harness function: panics when a property fails for `data`.
+pub type Check = fn(&[u8]);
+
 /// Every target by its directory name under fuzz/corpus/ and fuzz/regressions/.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Check)] = &[
     ("router", router::check),
     ("query", query::check),
     ("json_body", json_body::check),
