@@ -18,7 +18,9 @@ mod metadata;
 mod notify;
 mod operations;
 mod outside;
-mod page_token;
+// Public for the fuzz harness (fuzz/harness/page_token.rs) only.
+#[doc(hidden)]
+pub mod page_token;
 mod passes;
 
 use std::sync::Arc;

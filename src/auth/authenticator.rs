@@ -42,6 +42,23 @@ impl Authenticator {
         })
     }
 
+    /// A JWT authenticator over keys already in memory: no file to read and
+    /// nothing to fetch. For the fuzz harness (fuzz/harness/jwt.rs), which
+    /// signs its own tokens; the server builds through [`Self::new`].
+    #[doc(hidden)]
+    pub fn with_key_set(
+        settings: &JwtSettings,
+        keys: KeySet,
+        group_claim: &str,
+        required_scopes: Vec<String>,
+    ) -> Result<Self, String> {
+        let keys = KeyProvider::Fixed(Arc::new(keys));
+        Ok(Self {
+            mode: Mode::Jwt(Box::new(JwtVerifier::new(settings, keys, group_claim)?)),
+            required_scopes,
+        })
+    }
+
     pub async fn authenticate(
         &self,
         headers: &http::HeaderMap,

@@ -18,6 +18,7 @@ mod custom_metadata;
 mod durability;
 mod embedded;
 mod errors_in_our_words;
+mod fuzz_corpora;
 mod grpc_edge;
 mod list_filters;
 mod metrics;
