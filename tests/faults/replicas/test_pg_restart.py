@@ -244,12 +244,19 @@ def test_database_stopped_immediately_and_restarted_under_load(replicas, cluster
             elif name in completed_ok and outcome(got.body) != f"response:{completed_ok[name]}":
                 lost.append(f"{name} on {label}: {outcome(got.body)} instead of {completed_ok[name]}")
 
-    # Every call begun while the database was down, however it ended: one
-    # that waited for the database to come back did not fail fast.
+    # Every call begun while the database was down. One answered before the
+    # restart began must have failed with UNAVAILABLE; one still waiting for
+    # a connection when the database came back may have succeeded (on a
+    # quiet machine `pg_ctl start` takes a fraction of a second, shorter than
+    # the acquire timeout). How fast a call fails is read off the failures.
     during = [c for c in calls if down <= c.began < restarting]
     during_codes = sorted({c.code for c in during})
-    slowest_s = max((c.ended - c.began for c in during), default=float("nan"))
-    p50_ms = statistics.median([(c.ended - c.began) * 1000 for c in during]) if during else float("nan")
+    answered_down = [c for c in during if c.ended < restarting]
+    answered_down_codes = sorted({c.code for c in answered_down})
+    failures = [c.ended - c.began for c in during if c.code == "UNAVAILABLE"]
+    slowest_s = max(failures, default=float("nan"))
+    p50_ms = statistics.median(failures) * 1000 if failures else float("nan")
+    fail_fast = "no call failed" if not failures else ("met" if slowest_s < FAIL_FAST_S else "NOT met")
     # Errors while the database was up: before the stop, and after both
     # replicas had written again.
     settled = up + max(recovered.values(), default=30)
@@ -266,9 +273,10 @@ def test_database_stopped_immediately_and_restarted_under_load(replicas, cluster
                  f"{WRITERS} writers on two replicas",
         times="1 outage",
         lost_errors=f"{len(lost)} acknowledged writes lost of {acked:,}; {len(errors_up)} errors while up",
-        figures=(f"while down: {len(during):,} calls, all {'/'.join(during_codes) or '-'}, "
-                 f"p50 {p50_ms:.0f} ms, slowest {slowest_s:.2f} s "
-                 f"(target < {FAIL_FAST_S:g} s {'met' if slowest_s < FAIL_FAST_S else 'NOT met'}); writes again after {recovery} "
+        figures=(f"begun while down: {len(during):,} calls ({'/'.join(during_codes) or '-'}; "
+                 f"{len(answered_down):,} answered before the restart, all {'/'.join(answered_down_codes) or '-'}), "
+                 f"failures p50 {p50_ms:.0f} ms, slowest {slowest_s:.2f} s "
+                 f"(target < {FAIL_FAST_S:g} s: {fail_fast}); writes again after {recovery} "
                  f"(from `pg_ctl start` returning, which took {up - restarting:.2f} s); listener back after "
                  f"{'never' if listener_back is None else f'{listener_back:.2f} s'}; cancel sent to B heard by "
                  f"the Watch on A after {'never' if heard_after is None else f'{heard_after * 1000:.0f} ms'} "
@@ -276,10 +284,17 @@ def test_database_stopped_immediately_and_restarted_under_load(replicas, cluster
     ))
     assert not lost, lost[:5]
     assert during, "no call was made while the database was down"
-    assert during_codes == ["UNAVAILABLE"], f"calls while down answered {during_codes}"
+    assert set(during_codes) <= {"OK", "UNAVAILABLE"}, f"calls while down answered {during_codes}"
+    assert answered_down_codes in ([], ["UNAVAILABLE"]), \
+        f"calls answered while the database was down: {answered_down_codes}"
+    if acquire_s < DOWN_S:
+        # The outage outlasts the acquire timeout: some calls must have
+        # given up while it lasted.
+        assert answered_down, "no call failed while the database was down"
     # The documented bound: a refused connection fails within the acquire
     # timeout (plus scheduling slack on a loaded machine).
-    assert slowest_s < acquire_s + 0.5, f"a call took {slowest_s:.2f} s to fail while the database was down"
+    assert not failures or slowest_s < acquire_s + 0.5, \
+        f"a call took {slowest_s:.2f} s to fail while the database was down"
     assert set(recovered) == {"A", "B"}, f"writes did not succeed again on every replica: {recovered}"
     assert max(recovered.values()) < RECOVER_WITHIN_S, f"writes succeeded again only after {recovery}"
     assert not errors_up, [(c.kind, c.replica, c.code) for c in errors_up[:5]]
