@@ -24,41 +24,16 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../../.." && pwd)"
 venv="${LONGRUN_FAULTS_VENV:-$repo/target/faultsvenv}"
-python="${PYTHON:-python3}"
+. "$repo/tests/pysupport/suite.sh"
 
-export LONGRUN_BIN="${LONGRUN_BIN:-${CARGO_TARGET_DIR:-$repo/target}/debug/longrun}"
-case "$LONGRUN_BIN" in /*) ;; *) LONGRUN_BIN="$repo/$LONGRUN_BIN" ;; esac
-if [ ! -x "$LONGRUN_BIN" ]; then
-  echo "run.sh: no longrun binary at $LONGRUN_BIN; build it (cargo build) or set LONGRUN_BIN" >&2
-  exit 2
-fi
+suite_binary
 
 started=$(date +%s)
-want="$( (cat "$here/requirements.txt"; "$python" -VV) | sha256sum | cut -d' ' -f1)"
-stamp="$venv/.requirements.sha256"
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "run.sh: installing tests/faults/replicas/requirements.txt into $venv"
-  rm -rf "$venv"
-  "$python" -m venv "$venv"
-  PIP_DISABLE_PIP_VERSION_CHECK=1 "$venv/bin/python" -m pip install --quiet --no-input \
-    --require-virtualenv -r "$here/requirements.txt"
-  echo "$want" > "$stamp"
-fi
+suite_venv "$venv"
 
 # A full run is three times 10,000 races and a restart: about 10 minutes on
 # 2 cores with a debug build; the smoke run about 2 minutes.
 limit=1800
 [ -n "${LONGRUN_FAULTS_SMOKE:-}" ] && [ "${LONGRUN_FAULTS_SMOKE}" != 0 ] && limit=600
 
-cd "$here"
-export PYTHONDONTWRITEBYTECODE=1
-status=0
-timeout --signal=TERM --kill-after=30 "$limit" \
-  "$venv/bin/python" -m pytest -q "$@" || status=$?
-case $status in
-  0) ;;
-  5) echo "run.sh: pytest collected no tests: that is a failure" >&2 ;;
-  124) echo "run.sh: pytest ran for more than $limit s and was stopped" >&2 ;;
-esac
-echo "run.sh: $(( $(date +%s) - started ))s in all"
-exit "$status"
+suite_pytest "$venv" "$limit" "$@"
