@@ -32,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
 
 sys.path.insert(0, str(REPO / "tests" / "pysupport"))
-from longrun_process import die_with_parent, free_ports, longrun_binary  # noqa: E402
+from longrun_process import die_with_parent, free_ports, longrun_binary, wait_ready  # noqa: E402
 
 SMOKE = os.environ.get("LONGRUN_FAULTS_SMOKE", "") not in ("", "0")
 READY_WITHIN_S = 60.0  # under strace, start-up is slower
@@ -129,27 +129,6 @@ def _traced_pid(strace: subprocess.Popen) -> int:
     raise RuntimeError("strace did not start longrun")
 
 
-def _wait_ready(server: Server) -> None:
-    deadline = time.monotonic() + READY_WITHIN_S
-    probe = f"{server.public_url}/v1/projects/ready/locations/probe/operations/none"
-    while True:
-        if server.proc.poll() is not None:
-            raise RuntimeError(f"longrun exited before it was ready:\n{server.log()}")
-        try:
-            for addr in (server.public_addr, server.control_addr):
-                host, port = addr.rsplit(":", 1)
-                socket.create_connection((host, int(port)), timeout=1).close()
-            try:
-                urllib.request.urlopen(probe, timeout=2)
-            except urllib.error.HTTPError as e:
-                if e.code != 404:
-                    raise
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"longrun not ready within {READY_WITHIN_S}s:\n{server.log()}") from None
-            time.sleep(0.05)
-
 
 def start_server(
     workdir: Path,
@@ -188,7 +167,7 @@ def start_server(
     try:
         if trace is not None:
             server.pid = _traced_pid(proc)
-        _wait_ready(server)
+        wait_ready(server.proc, server.public_addr, server.control_addr, server.log, READY_WITHIN_S)
     except BaseException:
         _kill(server)
         raise

@@ -37,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
 
 sys.path.insert(0, str(REPO / "tests" / "pysupport"))
-from longrun_process import die_with_parent, free_ports, longrun_binary  # noqa: E402
+from longrun_process import die_with_parent, free_ports, longrun_binary, wait_ready  # noqa: E402
 
 from rest import Replica  # noqa: E402
 
@@ -114,27 +114,6 @@ def _server_env() -> dict[str, str]:
     return env
 
 
-def _wait_ready(launched: Launched) -> None:
-    deadline = time.monotonic() + READY_WITHIN_S
-    probe = f"http://{launched.replica.public_addr}/v1/projects/ready/locations/probe/operations/none"
-    while True:
-        if launched.proc.poll() is not None:
-            raise RuntimeError(f"{launched.label} exited before it was ready:\n{launched.log()}")
-        try:
-            for addr in (launched.replica.public_addr, launched.replica.control_addr):
-                host, port = addr.rsplit(":", 1)
-                socket.create_connection((host, int(port)), timeout=1).close()
-            try:
-                urllib.request.urlopen(probe, timeout=2)
-            except urllib.error.HTTPError as e:
-                if e.code != 404:
-                    raise
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{launched.label} not ready within {READY_WITHIN_S}s:\n{launched.log()}") from None
-            time.sleep(0.05)
-
 
 def migrate(database_url: str) -> None:
     subprocess.run(
@@ -167,7 +146,8 @@ class Replicas:
         launched = Launched(proc, Replica(f"127.0.0.1:{public_port}", f"127.0.0.1:{control_port}"),
                             log_path, label)
         self.started.append(launched)
-        _wait_ready(launched)
+        wait_ready(launched.proc, launched.replica.public_addr, launched.replica.control_addr,
+                   launched.log, READY_WITHIN_S, launched.label)
         return launched
 
     def stop(self, launched: Launched) -> None:
